@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import autocannon from 'autocannon';
+
+/** One autocannon run's figures. */
+export interface LoadResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  /** JetStream sequences from the 2xx bodies (`seq`), when the body has one. */
+  seqs: number[];
+}
+
+/** Runs autocannon against `url` with a JSON POST body. */
+export async function load(url: string, body: string, { connections = 100, durationS = 10 } = {}): Promise<LoadResult> {
+  const seqs: number[] = [];
+  const result = await autocannon({
+    url,
+    connections,
+    duration: durationS,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        onResponse: (status: number, resBody: string) => {
+          if (status >= 200 && status < 300) seqs.push(JSON.parse(resBody).seq);
+        },
+      },
+    ],
+  });
+  return {
+    requestsPerSec: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    ok2xx: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    seqs,
+  };
+}
+
+/** Spawns a child process and resolves with it once `ready` matches a stdout/stderr line. */
+export async function spawnUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const m = buf.match(ready);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
+        child.stdout!.resume();
+        child.stderr!.resume();
+        resolve({ child, match: m });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${cmd} exited with ${code} before ready:\n${buf}`)));
+  });
+}
+
+/** Sends SIGTERM and waits for the child to exit. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+/** Formats a row of figures for the console. */
+export function row(name: string, r: LoadResult): string {
+  return `${name.padEnd(8)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50Ms).padStart(4)} ms   p99 ${String(r.p99Ms).padStart(4)} ms   2xx ${r.ok2xx}   non-2xx ${r.non2xx}   errors ${r.errors}`;
+}

@@ -1,0 +1,101 @@
+import type { LevelWithSilent } from 'pino';
+import { sources, secretVariable } from '../sources/registry.js';
+import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './parse.js';
+
+/** Settings of the HTTP edge and the ingest path. */
+export interface IngestConfig {
+  /** `PORT` @default 3000 */
+  port: number;
+  /** `HOST` @default undefined (all interfaces) */
+  host: string | undefined;
+  /** `MAX_BODY_BYTES` @default 1048576 */
+  maxBodyBytes: number;
+  /** `DUPLICATE_WINDOW` in ms @default 120000 */
+  duplicateWindowMs: number;
+  /** `WEBHOOK_SECRET_<SOURCE>`: accepted secrets per source (several while rotating). */
+  secrets: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Settings of the NATS connection and the `WEBHOOKS` stream. */
+export interface NatsConfig {
+  /** `NATS_URL`; undefined starts a local nats-server from nats.conf. */
+  url: string | undefined;
+  /** `WEBHOOKS_MAX_BYTES` @default 1073741824 (1 GiB) */
+  streamMaxBytes: number;
+  /** `WEBHOOKS_MAX_MSGS`; -1 is unlimited @default -1 */
+  streamMaxMsgs: number;
+}
+
+/** The whole validated configuration, read once at start. */
+export interface ServiceConfig {
+  ingest: IngestConfig;
+  nats: NatsConfig;
+  /** `LOG_LEVEL` @default 'info' */
+  logLevel: LevelWithSilent;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Reads and validates the environment.
+ * @throws ConfigError naming the first variable with a bad value.
+ */
+export function loadConfig(env: Env): ServiceConfig {
+  return {
+    ingest: {
+      port: intVar(env, 'PORT', 3000, { min: 0, max: 65535 }),
+      host: readVar(env, 'HOST'),
+      maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1_048_576, { min: 1, max: 64 * 1024 * 1024 }),
+      duplicateWindowMs: durationVar(env, 'DUPLICATE_WINDOW', 120_000, { minMs: 1000, maxMs: 7 * 24 * 3_600_000 }),
+      secrets: readSecrets(env),
+    },
+    nats: {
+      url: readNatsUrl(env),
+      streamMaxBytes: intVar(env, 'WEBHOOKS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024 }),
+      streamMaxMsgs: intVar(env, 'WEBHOOKS_MAX_MSGS', -1, { min: -1 }),
+    },
+    logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}
+
+function readNatsUrl(env: Env): string | undefined {
+  const raw = readVar(env, 'NATS_URL');
+  if (raw === undefined) return undefined;
+  for (const server of raw.split(',')) {
+    const s = server.trim();
+    const withScheme = /^[a-z]+:\/\//i.test(s) ? s : `nats://${s}`;
+    let url: URL;
+    try {
+      url = new URL(withScheme);
+    } catch {
+      throw new ConfigError('NATS_URL', `must be a comma-separated list of nats://host:port URLs, got '${raw}'`);
+    }
+    if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) || !url.hostname) {
+      throw new ConfigError('NATS_URL', `must be a comma-separated list of nats://host:port URLs, got '${raw}'`);
+    }
+  }
+  return raw;
+}
+
+function readSecrets(env: Env): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('WEBHOOK_SECRET_')) continue;
+    const value = readVar(env, name);
+    if (value === undefined) continue;
+    const source = [...sources.keys()].find((s) => secretVariable(s) === name);
+    if (!source) {
+      const known = [...sources.keys()].map(secretVariable).join(', ');
+      throw new ConfigError(name, `names no registered source (known: ${known})`);
+    }
+    const list = value.split(/[\s,]+/).filter(Boolean);
+    for (const secret of list) {
+      if (secret.startsWith('whsec_') && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
+        throw new ConfigError(name, 'holds a whsec_ secret that is not base64');
+      }
+      if (secret.length < 8) throw new ConfigError(name, 'holds a secret shorter than 8 characters');
+    }
+    out.set(source, list);
+  }
+  return out;
+}

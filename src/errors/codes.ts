@@ -1,0 +1,43 @@
+/**
+ * Every stable error code the service emits, in one place. Clients and
+ * operators may match on these strings; they never change meaning.
+ */
+export const ErrorCodes = {
+  /** No source is registered under the name in the URL. */
+  INGEST_UNKNOWN_SOURCE: 'INGEST_UNKNOWN_SOURCE',
+  /** The request's content type is not JSON. */
+  INGEST_UNSUPPORTED_MEDIA_TYPE: 'INGEST_UNSUPPORTED_MEDIA_TYPE',
+  /** The body is larger than `MAX_BODY_BYTES`. */
+  INGEST_BODY_TOO_LARGE: 'INGEST_BODY_TOO_LARGE',
+  /** The body is not valid UTF-8. */
+  INGEST_INVALID_UTF8: 'INGEST_INVALID_UTF8',
+  /** The body is not parseable JSON. */
+  INGEST_MALFORMED_JSON: 'INGEST_MALFORMED_JSON',
+  /** The body does not match the source's JSON Schema. */
+  INGEST_SCHEMA_INVALID: 'INGEST_SCHEMA_INVALID',
+  /** The source requires a signature and the request carries none. */
+  INGEST_SIGNATURE_MISSING: 'INGEST_SIGNATURE_MISSING',
+  /** The signature does not match the body and the source's secret. */
+  INGEST_SIGNATURE_INVALID: 'INGEST_SIGNATURE_INVALID',
+  /** The signed timestamp is more than the tolerance away from now. */
+  INGEST_SIGNATURE_EXPIRED: 'INGEST_SIGNATURE_EXPIRED',
+  /** A request header carries a value that cannot be used (too long, malformed). */
+  INGEST_BAD_HEADER: 'INGEST_BAD_HEADER',
+  /** JetStream could not be reached or did not acknowledge in time. */
+  INGEST_STREAM_UNAVAILABLE: 'INGEST_STREAM_UNAVAILABLE',
+  /** The stream refused the message (limits reached, no room). */
+  INGEST_STREAM_REFUSED: 'INGEST_STREAM_REFUSED',
+  /** The service is shutting down and accepts no new webhooks. */
+  SERVICE_SHUTTING_DOWN: 'SERVICE_SHUTTING_DOWN',
+  /** No route matches the request. */
+  HTTP_NOT_FOUND: 'HTTP_NOT_FOUND',
+  /** The route exists but not for this method. */
+  HTTP_METHOD_NOT_ALLOWED: 'HTTP_METHOD_NOT_ALLOWED',
+  /** An unexpected failure; details are only in the service's log. */
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** An environment variable holds a value the service cannot use. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+} as const;
+
+/** Union of every error code string. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,27 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Log } from '../log.js';
+import { errorHandler } from './errorHandler.js';
+import { mountHealthRoutes } from './routes/health.js';
+import { mountWebhookRoute, type WebhookRouteDeps } from './routes/webhooks.js';
+import type { LinkState } from '../stream/connection.js';
+
+/** Everything the HTTP edge needs. */
+export interface AppDeps extends WebhookRouteDeps {
+  log: Log;
+  readiness: () => LinkState;
+}
+
+/** Builds the Koa application of the HTTP edge. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  // Errors are logged once, by errorHandler; Koa's default handler would print them again.
+  app.silent = true;
+  const router = new Router();
+  mountHealthRoutes(router, deps.readiness);
+  mountWebhookRoute(router, deps);
+  app.use(errorHandler(deps.log));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}

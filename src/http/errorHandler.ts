@@ -1,0 +1,45 @@
+import type { Middleware } from 'koa';
+import { isServiceError } from '../errors/serviceError.js';
+import { ErrorCodes } from '../errors/codes.js';
+import type { Log } from '../log.js';
+
+/** The one JSON shape of every error response. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/**
+ * Maps every error to `{"error": {"code", "message", "details"?}}` with its
+ * status, in one place. Messages of unexpected (5xx, non-exposed) errors stay
+ * in the log and never reach the client.
+ */
+export function errorHandler(log: Log): Middleware {
+  return async function errorHandler(ctx, next) {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: { code: ErrorCodes.HTTP_NOT_FOUND, message: `no route for ${ctx.method} ${ctx.path}` } } satisfies ErrorBody;
+      }
+    } catch (e) {
+      if (isServiceError(e)) {
+        ctx.status = e.status;
+        if (e.headers) ctx.set(e.headers);
+        const message = e.expose ? e.message : 'internal error';
+        ctx.body = { error: { code: e.code, message, ...(e.details === undefined ? {} : { details: e.details }) } } satisfies ErrorBody;
+        if (e.status >= 500) log.warn({ err: e, code: e.code, path: ctx.path }, 'request failed');
+        return;
+      }
+      const status = (e as { status?: number; expose?: boolean }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500 && (e as { expose?: boolean }).expose) {
+        ctx.status = status;
+        const code = status === 405 ? ErrorCodes.HTTP_METHOD_NOT_ALLOWED : status === 404 ? ErrorCodes.HTTP_NOT_FOUND : `HTTP_${status}`;
+        ctx.body = { error: { code, message: (e as Error).message } } satisfies ErrorBody;
+        return;
+      }
+      log.error({ err: e, path: ctx.path }, 'unexpected error');
+      ctx.status = 500;
+      ctx.body = { error: { code: ErrorCodes.INTERNAL_ERROR, message: 'internal error' } } satisfies ErrorBody;
+    }
+  };
+}

@@ -1,0 +1,96 @@
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { refuse } from '../ingest/ingestError.js';
+import { AckError, PublishAckMux } from './ackMux.js';
+import type { NatsLink } from './connection.js';
+import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from './names.js';
+
+/** One webhook, as accepted at the HTTP edge. */
+export interface AcceptedWebhook {
+  source: string;
+  id: string;
+  idGenerated: boolean;
+  body: Uint8Array;
+  contentType: string;
+  receivedAt: Date;
+  eventType: string | undefined;
+}
+
+/** The stream's acknowledgement of a stored webhook. */
+export interface StoredWebhook {
+  seq: number;
+  duplicate: boolean;
+}
+
+/** Options for {@link WebhookPublisher}. */
+export interface PublisherOptions {
+  /**
+   * How long to wait for JetStream's publish ack.
+   * @default 5000
+   */
+  ackTimeoutMs?: number;
+}
+
+/**
+ * Publishes accepted webhooks to `webhooks.<source>` and resolves only on
+ * JetStream's ack. The delivery id is the `Nats-Msg-Id`, so a resend inside
+ * the stream's duplicate window is acknowledged as a duplicate.
+ */
+export class WebhookPublisher {
+  private readonly ackTimeoutMs: number;
+  private mux: PublishAckMux | undefined;
+
+  constructor(
+    private readonly link: NatsLink,
+    options: PublisherOptions = {},
+  ) {
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
+  }
+
+  /**
+   * @throws IngestError INGEST_STREAM_UNAVAILABLE when NATS is not connected or
+   * does not ack in time, INGEST_STREAM_REFUSED when the stream refuses it.
+   */
+  async publish(w: AcceptedWebhook): Promise<StoredWebhook> {
+    const nc = this.link.nc;
+    if (!nc || !this.link.ready) throw refuse.streamUnavailable(this.link.status().reason);
+    this.mux ??= new PublishAckMux(nc, this.ackTimeoutMs);
+    try {
+      return await this.mux.publish(webhookSubject(w.source), w.body, toHeaders(w));
+    } catch (e) {
+      throw classify(e);
+    }
+  }
+
+  /** Fails waiting publishes and releases the reply subscription. */
+  close(): void {
+    this.mux?.close();
+  }
+}
+
+function toHeaders(w: AcceptedWebhook): MsgHdrs {
+  const h = headers();
+  h.set('Nats-Msg-Id', w.id);
+  h.set('Nats-Expected-Stream', WEBHOOKS_STREAM);
+  h.set(WebhookHeaders.Source, w.source);
+  h.set(WebhookHeaders.Id, w.id);
+  h.set(WebhookHeaders.IdOrigin, w.idGenerated ? 'generated' : 'sender');
+  h.set(WebhookHeaders.ReceivedAt, w.receivedAt.toISOString());
+  h.set(WebhookHeaders.ContentType, w.contentType);
+  if (w.eventType) h.set(WebhookHeaders.EventType, w.eventType);
+  return h;
+}
+
+function classify(e: unknown): Error {
+  if (!(e instanceof AckError)) return refuse.streamUnavailable((e as Error)?.message ?? 'publish failed', e);
+  const f = e.failure;
+  switch (f.kind) {
+    case 'api':
+      return refuse.streamRefused(f.description, e);
+    case 'timeout':
+      return refuse.streamUnavailable('JetStream did not acknowledge in time', e);
+    case 'noResponders':
+      return refuse.streamUnavailable(`no JetStream stream answers for webhooks.*`, e);
+    case 'closed':
+      return refuse.streamUnavailable('the NATS connection is closed', e);
+  }
+}

@@ -1,0 +1,112 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { WEBHOOKS_STREAM, webhookSubject } from './names.js';
+
+/** Limits of the `WEBHOOKS` stream. */
+export interface WebhooksStreamOptions {
+  /** Stream `duplicate_window` in ms. */
+  duplicateWindowMs: number;
+  /** Stream `max_bytes`. */
+  maxBytes: number;
+  /** Stream `max_msgs`; -1 is unlimited. */
+  maxMsgs: number;
+}
+
+/**
+ * The `WEBHOOKS` stream: file storage, interest retention (a webhook stays
+ * until its source's consumer has acknowledged it) and `discard: new`, so a
+ * full stream refuses new webhooks instead of dropping unprocessed ones.
+ */
+export function webhooksStreamConfig(o: WebhooksStreamOptions): Partial<StreamConfig> & { name: string } {
+  return {
+    name: WEBHOOKS_STREAM,
+    description: 'Accepted webhooks, one subject per source, kept until processed',
+    subjects: ['webhooks.>'],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Interest,
+    discard: DiscardPolicy.New,
+    max_bytes: o.maxBytes,
+    max_msgs: o.maxMsgs,
+    max_age: 0,
+    duplicate_window: nanos(o.duplicateWindowMs),
+    num_replicas: 1,
+    allow_direct: true,
+  };
+}
+
+/**
+ * The durable pull consumer of one source. It exists from the first start on,
+ * so interest retention keeps every webhook of that source until processed.
+ */
+export function sourceConsumerConfig(source: string): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: source,
+    description: `Processes webhooks.${source}`,
+    filter_subject: webhookSubject(source),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(30_000),
+    max_deliver: 5,
+    max_ack_pending: 1000,
+  };
+}
+
+const STREAM_NAME_IN_USE = 10058;
+
+/**
+ * Creates the stream or updates it to `config`; safe when several instances
+ * start at once.
+ * @throws Error when the existing stream cannot take the config (for example another retention).
+ */
+export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch (e) {
+    if (!(e instanceof JetStreamApiError) || e.status !== 404) throw e;
+    try {
+      await jsm.streams.add(config);
+      return;
+    } catch (addError) {
+      if (!(addError instanceof JetStreamApiError) || addError.code !== STREAM_NAME_IN_USE) throw addError;
+    }
+  }
+  const { name, ...update } = config;
+  await jsm.streams.update(name, update);
+}
+
+/** Creates or updates a durable consumer on `stream`. */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<void> {
+  try {
+    await jsm.consumers.info(stream, config.durable_name);
+  } catch (e) {
+    if (!(e instanceof JetStreamApiError) || e.status !== 404) throw e;
+    await jsm.consumers.add(stream, config);
+    return;
+  }
+  const { durable_name, deliver_policy: _ignored, ...update } = config;
+  await jsm.consumers.update(stream, durable_name, update);
+}
+
+/** Ensures `WEBHOOKS` and one durable consumer per source. */
+export async function ensureWebhooksTopology(
+  jsm: JetStreamManager,
+  options: WebhooksStreamOptions,
+  sourceNames: Iterable<string>,
+): Promise<void> {
+  await ensureStream(jsm, webhooksStreamConfig(options));
+  for (const source of sourceNames) await ensureConsumer(jsm, WEBHOOKS_STREAM, sourceConsumerConfig(source));
+}
