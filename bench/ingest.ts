@@ -71,7 +71,7 @@ try {
   console.log(row('ingest', ingest));
   const lossFree = ackedStored === ingest.ok2xx && acked.size === ingest.ok2xx;
   console.log(`\nstored (acknowledged) ${ackedStored}  =  2xx ${ingest.ok2xx}: ${lossFree ? 'yes, zero loss' : 'NO'}`);
-  console.log(`stored in all ${stored} (${stored - ackedStored} more were stored for requests still in flight when the load stopped)`);
+  console.log(`stored in all ${stored} (${stored - ackedStored} more were stored for requests cut off when a load run stopped)`);
   console.log(`ratio ingest/bare ${ratio.toFixed(2)} (target >= 0.5), ingest p99 ${ingest.p99Ms} ms (target <= 25 ms)`);
   if (!lossFree) process.exitCode = 1;
 } finally {

@@ -2,59 +2,40 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import { loadConfig } from './config/env.js';
+import { loadConfig, type ServiceConfig } from './config/env.js';
+import { isEdgeWorker, startEdgeWorkers } from './edgeWorkers.js';
 import { isServiceError } from './errors/serviceError.js';
-import { createLogger } from './log.js';
+import { createLogger, type Log } from './log.js';
 import { startEmbeddedNats } from './nats/embedded.js';
 import type { LocalNats } from './nats/localServer.js';
 import { startService } from './service.js';
 
-/** The folder holding package.json and nats.conf, from `src/` or `dist/src/`. */
+/** The folder holding nats.conf, from `src/` or `dist/src/`. */
 function findProjectDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(resolve(dir, 'nats.conf')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
 }
 
-const projectDir = findProjectDir();
-
-async function main(): Promise<void> {
-  let config;
+function loadConfigOrExit(): ServiceConfig {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (e) {
-    if (isServiceError(e)) {
-      process.stderr.write(`configuration error: ${e.message}\n`);
-      process.exit(78);
-    }
-    throw e;
+    if (!isServiceError(e)) throw e;
+    process.stderr.write(`configuration error: ${e.message}\n`);
+    process.exit(78);
   }
-  const log = createLogger(config.logLevel);
+}
 
-  let embedded: LocalNats | undefined;
-  if (config.nats.url === undefined) {
-    embedded = await startEmbeddedNats(projectDir, log);
-    await writeFile(resolve(projectDir, 'data', 'nats.url'), `${embedded.url}\n`);
-    // Never leave the child server behind, even if this process dies abruptly.
-    const pid = embedded.pid;
-    process.once('exit', () => {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    });
-  }
-  const service = await startService(config, log, config.nats.url ?? embedded!.url);
-
+/** Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if stopping failed). */
+function onSignals(log: Log, stop: () => Promise<void>): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     try {
-      await service.stop();
-      await embedded?.stop();
+      await stop();
       log.info('stopped');
       process.exit(0);
     } catch (e) {
@@ -64,6 +45,53 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function startLocalNatsFor(config: ServiceConfig, log: Log): Promise<LocalNats> {
+  const projectDir = findProjectDir();
+  const dataDir = resolve(projectDir, config.nats.dataDir ?? 'data');
+  const embedded = await startEmbeddedNats(projectDir, dataDir, log);
+  // For operators: `nats --server "$(cat data/nats.url)" stream ls`
+  await writeFile(resolve(dataDir, 'nats.url'), `${embedded.url}\n`);
+  // Never leave the child server behind, even if this process dies abruptly.
+  process.once('exit', () => {
+    try {
+      process.kill(embedded.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  });
+  return embedded;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger(config.logLevel);
+
+  if (isEdgeWorker()) {
+    const edge = await startService(config, log, config.nats.url!);
+    onSignals(log, () => edge.stop());
+    return;
+  }
+
+  const embedded = config.nats.url === undefined ? await startLocalNatsFor(config, log) : undefined;
+  const natsUrl = config.nats.url ?? embedded!.url;
+
+  if (config.ingest.workers > 1) {
+    const workers = startEdgeWorkers({ count: config.ingest.workers, env: { NATS_URL: natsUrl }, log });
+    log.info({ workers: config.ingest.workers, port: config.ingest.port }, 'HTTP edge runs in worker processes');
+    onSignals(log, async () => {
+      await workers.stop();
+      await embedded?.stop();
+    });
+    return;
+  }
+
+  const service = await startService(config, log, natsUrl);
+  onSignals(log, async () => {
+    await service.stop();
+    await embedded?.stop();
+  });
 }
 
 main().catch((e) => {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { LevelWithSilent } from 'pino';
 import { sources, secretVariable } from '../sources/registry.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './parse.js';
@@ -8,6 +9,8 @@ export interface IngestConfig {
   port: number;
   /** `HOST` @default undefined (all interfaces) */
   host: string | undefined;
+  /** `INGEST_WORKERS`: HTTP edge processes sharing the port @default CPU cores, at most 4 */
+  workers: number;
   /** `MAX_BODY_BYTES` @default 1048576 */
   maxBodyBytes: number;
   /** `DUPLICATE_WINDOW` in ms @default 120000 */
@@ -20,6 +23,8 @@ export interface IngestConfig {
 export interface NatsConfig {
   /** `NATS_URL`; undefined starts a local nats-server from nats.conf. */
   url: string | undefined;
+  /** `DATA_DIR`: where the local nats-server keeps its store @default './data' */
+  dataDir: string | undefined;
   /** `WEBHOOKS_MAX_BYTES` @default 1073741824 (1 GiB) */
   streamMaxBytes: number;
   /** `WEBHOOKS_MAX_MSGS`; -1 is unlimited @default -1 */
@@ -45,12 +50,14 @@ export function loadConfig(env: Env): ServiceConfig {
     ingest: {
       port: intVar(env, 'PORT', 3000, { min: 0, max: 65535 }),
       host: readVar(env, 'HOST'),
+      workers: intVar(env, 'INGEST_WORKERS', Math.min(4, availableParallelism()), { min: 1, max: 64 }),
       maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1_048_576, { min: 1, max: 64 * 1024 * 1024 }),
       duplicateWindowMs: durationVar(env, 'DUPLICATE_WINDOW', 120_000, { minMs: 1000, maxMs: 7 * 24 * 3_600_000 }),
       secrets: readSecrets(env),
     },
     nats: {
       url: readNatsUrl(env),
+      dataDir: readVar(env, 'DATA_DIR'),
       streamMaxBytes: intVar(env, 'WEBHOOKS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024 }),
       streamMaxMsgs: intVar(env, 'WEBHOOKS_MAX_MSGS', -1, { min: -1 }),
     },

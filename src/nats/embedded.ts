@@ -7,15 +7,15 @@ export const EMBEDDED_DEFAULT_PORT = 4222;
 
 /**
  * Starts the local nats-server used when `NATS_URL` is not set: the
- * project's nats.conf, store under `./data/jetstream`. When port 4222 is
+ * project's nats.conf, store under `<dataDir>/jetstream` (`./data/jetstream` by default). When port 4222 is
  * already taken (another nats-server on this machine), it listens on a free
  * port instead and logs the URL.
  */
-export async function startEmbeddedNats(projectDir: string, log: Log): Promise<LocalNats> {
+export async function startEmbeddedNats(projectDir: string, dataDir: string, log: Log): Promise<LocalNats> {
   const taken = await isListening('127.0.0.1', EMBEDDED_DEFAULT_PORT);
   const server = await startLocalNats({
     configFile: resolve(projectDir, 'nats.conf'),
-    storeDir: resolve(projectDir, 'data', 'jetstream'),
+    storeDir: resolve(dataDir, 'jetstream'),
     port: taken ? 0 : EMBEDDED_DEFAULT_PORT,
     onLog: (line) => log.debug({ nats: line }, 'nats-server'),
   });

@@ -1,0 +1,72 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Log } from './log.js';
+
+/** Options for {@link startEdgeWorkers}. */
+export interface EdgeWorkerOptions {
+  /** How many HTTP edge processes to run. */
+  count: number;
+  /** Extra environment for the workers (for example the resolved NATS_URL). */
+  env: Record<string, string>;
+  log: Log;
+  /**
+   * First pause before a crashed worker is replaced; doubles per crash in a row, capped at 30 s.
+   * @default 500
+   */
+  restartDelayMs?: number;
+}
+
+/** The running edge processes. */
+export interface EdgeWorkers {
+  /** Asks every worker to shut down (SIGTERM) and waits for all to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the HTTP edge in `count` worker processes sharing one listening
+ * port (node:cluster), each with its own NATS connection. A worker that dies
+ * unexpectedly is replaced with backoff.
+ */
+export function startEdgeWorkers(options: EdgeWorkerOptions): EdgeWorkers {
+  const { count, env, log } = options;
+  const baseDelay = options.restartDelayMs ?? 500;
+  let stopping = false;
+  let crashesInARow = 0;
+  const live = new Set<Worker>();
+
+  const fork = () => {
+    const w = cluster.fork({ ...env, WEBHOOK_RELAY_ROLE: 'edge' });
+    live.add(w);
+    w.once('listening', () => {
+      crashesInARow = 0;
+    });
+    w.once('exit', (code, signal) => {
+      live.delete(w);
+      if (stopping) return;
+      const delay = Math.min(30_000, baseDelay * 2 ** crashesInARow++);
+      log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'edge worker exited; replacing it');
+      setTimeout(fork, delay).unref();
+    });
+  };
+  for (let i = 0; i < count; i++) fork();
+
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        [...live].map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              if (w.isDead()) return resolve();
+              w.once('exit', () => resolve());
+              w.process.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/** Whether this process is an edge worker started by {@link startEdgeWorkers}. */
+export function isEdgeWorker(): boolean {
+  return cluster.isWorker && process.env.WEBHOOK_RELAY_ROLE === 'edge';
+}
