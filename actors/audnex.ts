@@ -1,0 +1,109 @@
+import type { HttpDependencySettings } from '../src/config/deps.js';
+import type { DependencyCaller } from '../src/deps/caller.js';
+import { defineDependency, type DependencyDefinition } from '../src/deps/definition.js';
+import { RejectedError } from '../src/deps/errors.js';
+import { requestJson } from '../src/deps/http.js';
+import { found, notFound, type Lookup } from '../src/deps/lookup.js';
+import { responseValidator } from '../src/deps/validation.js';
+import {
+  AUDNEX_REGIONS,
+  authorSchema,
+  bookSchema,
+  chaptersSchema,
+  type AudnexAuthor,
+  type AudnexBook,
+  type AudnexChapters,
+  type AudnexRegion,
+} from './audnexSchemas.js';
+
+const NAME = 'audnex';
+
+/** One Audnex lookup, as it travels through the actor's mailbox. */
+export interface AudnexRequest {
+  readonly kind: 'book' | 'author' | 'chapters';
+  /** A valid, upper-case ASIN. */
+  readonly asin: string;
+  readonly region: AudnexRegion;
+}
+
+/** Options of every lookup. */
+export interface AudnexLookupOptions {
+  /** @default 'us' */
+  region?: AudnexRegion;
+}
+
+/** What handlers use: `deps.audnex.getBook(asin)`. */
+export interface AudnexHandle {
+  /**
+   * `GET /books/{asin}`.
+   * @throws DependencyError: `DEP_REJECTED` for a malformed ASIN (nothing is sent), or the call's failure.
+   */
+  getBook(asin: string, options?: AudnexLookupOptions): Promise<Lookup<AudnexBook>>;
+  /**
+   * `GET /authors/{asin}`.
+   * @throws DependencyError as {@link AudnexHandle.getBook}.
+   */
+  getAuthor(asin: string, options?: AudnexLookupOptions): Promise<Lookup<AudnexAuthor>>;
+  /**
+   * `GET /books/{asin}/chapters`.
+   * @throws DependencyError as {@link AudnexHandle.getBook}.
+   */
+  getChapters(asin: string, options?: AudnexLookupOptions): Promise<Lookup<AudnexChapters>>;
+}
+
+// Audnex's own rule: a 10-character ASIN starting with B, or an ISBN-10.
+const ASIN = /^(B[\dA-Z]{9}|\d{9}[\dX])$/;
+
+/**
+ * Checks and upper-cases an ASIN.
+ * @throws RejectedError (`DEP_REJECTED`, permanent) when it is not one.
+ */
+export function normaliseAsin(asin: unknown): string {
+  const value = typeof asin === 'string' ? asin.trim().toUpperCase() : '';
+  if (!ASIN.test(value)) throw new RejectedError(NAME, `not an ASIN: ${JSON.stringify(asin)}`);
+  return value;
+}
+
+function checkRegion(region: unknown): AudnexRegion {
+  if (!(AUDNEX_REGIONS as readonly unknown[]).includes(region)) throw new RejectedError(NAME, `unknown region: ${JSON.stringify(region)}`);
+  return region as AudnexRegion;
+}
+
+const validate = {
+  book: responseValidator<AudnexBook>(NAME, 'book', bookSchema),
+  author: responseValidator<AudnexAuthor>(NAME, 'author', authorSchema),
+  chapters: responseValidator<AudnexChapters>(NAME, 'chapters', chaptersSchema),
+};
+
+const paths = {
+  book: (asin: string) => `/books/${asin}`,
+  author: (asin: string) => `/authors/${asin}`,
+  chapters: (asin: string) => `/books/${asin}/chapters`,
+};
+
+/**
+ * Defines the Audnex actor: one GET per call against `settings.url`, the
+ * answer checked with ajv; 404 is a not-found result, not a failure.
+ */
+export function audnexDependency(settings: HttpDependencySettings): DependencyDefinition<AudnexHandle> {
+  const { url: baseUrl, ...options } = settings;
+  return defineDependency({
+    options,
+    perform: async (request: AudnexRequest, { signal, dependency }) => {
+      const url = new URL(`${baseUrl}${paths[request.kind](request.asin)}`);
+      url.searchParams.set('region', request.region);
+      const response = await requestJson(url, { dependency, signal, accept: [404] });
+      if (response.status === 404) return notFound(request.asin);
+      return found(validate[request.kind](response.body));
+    },
+    handle: (caller: DependencyCaller<AudnexRequest>): AudnexHandle => {
+      const lookup = async <T>(kind: AudnexRequest['kind'], asin: string, options: AudnexLookupOptions = {}) =>
+        caller.call<Lookup<T>>({ kind, asin: normaliseAsin(asin), region: checkRegion(options.region ?? 'us') });
+      return {
+        getBook: (asin, options) => lookup<AudnexBook>('book', asin, options),
+        getAuthor: (asin, options) => lookup<AudnexAuthor>('author', asin, options),
+        getChapters: (asin, options) => lookup<AudnexChapters>('chapters', asin, options),
+      };
+    },
+  });
+}

@@ -1,0 +1,89 @@
+import { fromPromise, type PromiseActorLogic } from 'xstate';
+import type { DependencyError } from './errors.js';
+import type { CallCost } from './tokenBucket.js';
+
+/**
+ * Where a call's outcome goes: the caller's promise. Carried inside the
+ * `dep.call` event, so the actor answers exactly the caller that asked.
+ */
+export interface ReplyChannel {
+  /** Delivers the call's result. */
+  resolve(value: unknown): void;
+  /** Delivers the call's failure. */
+  reject(error: DependencyError): void;
+}
+
+/** A call waiting in the actor's mailbox. */
+export interface QueuedCall {
+  /** `call-<n>`, unique within the actor; also the id of its I/O actor. */
+  readonly id: string;
+  /** The dependency-specific request (typed by the actor's handle). */
+  readonly request: unknown;
+  /** What it draws from each token bucket (`calls: 1` unless given). */
+  readonly cost: CallCost | undefined;
+  readonly reply: ReplyChannel;
+  /** Epoch ms it entered the mailbox. */
+  readonly queuedAt: number;
+}
+
+/** A call whose I/O has started. */
+export interface InFlightCall extends QueuedCall {
+  /** Epoch ms its I/O started. */
+  readonly startedAt: number;
+}
+
+/** What a call implementation gets besides its request. */
+export interface CallContext {
+  /** Aborted when the call times out or the actor stops: pass it to every I/O. */
+  readonly signal: AbortSignal;
+  /** The actor's name, for the errors it raises. */
+  readonly dependency: string;
+  /**
+   * Corrects what the call drew from bucket `bucket` once the real cost is
+   * known (positive charges more, negative refunds), e.g. an LLM's reported
+   * token usage against its estimate.
+   */
+  charge(bucket: string, delta: number): void;
+}
+
+/**
+ * Performs one call against the dependency. It must pass `ctx.signal` on and
+ * throw {@link DependencyError}s (anything else counts as `DEP_UNAVAILABLE`).
+ */
+export type PerformCall<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
+
+/** Input of the I/O actor the dependency machine spawns per call. */
+export interface CallInput {
+  readonly dependency: string;
+  readonly request: unknown;
+  /** The owning actor's lifetime: aborted if it crashes. */
+  readonly lifetime: AbortSignal;
+}
+
+/** Output of that I/O actor. */
+export interface CallOutput {
+  readonly value: unknown;
+  /** Bucket corrections reported through {@link CallContext.charge}. */
+  readonly charges: Readonly<Record<string, number>>;
+}
+
+/** The I/O actor logic type every dependency provides as `performCall`. */
+export type CallLogic = PromiseActorLogic<CallOutput, CallInput>;
+
+/**
+ * Wraps a call implementation as the `fromPromise` actor the dependency
+ * machine spawns for each call (the one place the untyped request is cast).
+ */
+export function fromCall<Req, Res>(perform: PerformCall<Req, Res>): CallLogic {
+  return fromPromise<CallOutput, CallInput>(async ({ input, signal }) => {
+    const charges: Record<string, number> = {};
+    const value = await perform(input.request as Req, {
+      signal: AbortSignal.any([signal, input.lifetime]),
+      dependency: input.dependency,
+      charge: (bucket, delta) => {
+        charges[bucket] = (charges[bucket] ?? 0) + delta;
+      },
+    });
+    return { value, charges };
+  });
+}

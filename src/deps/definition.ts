@@ -1,0 +1,44 @@
+import { fromCall, type PerformCall } from './call.js';
+import type { DependencyCaller } from './caller.js';
+import { dependencyMachine, type DependencyLogic } from './dependencyMachine.js';
+import type { DependencyOptions } from './options.js';
+
+/** Everything the runtime needs to run one dependency actor and hand out its handle. */
+export interface DependencyDefinition<H> {
+  /** The dependency machine with this dependency's `performCall`. */
+  readonly logic: DependencyLogic;
+  /** Rate, concurrency, timeout, mailbox and breaker settings. */
+  readonly options: DependencyOptions;
+  /** Builds the typed handle (`deps.audnex`) over the generic caller. */
+  createHandle(caller: DependencyCaller<unknown>): H;
+}
+
+/** What an actor file writes to define a dependency. */
+export interface DependencySpec<Req, Res, H> {
+  /** Rate, concurrency, timeout, mailbox and breaker settings. */
+  options: DependencyOptions;
+  /**
+   * Performs one call: the only place that talks to the dependency. Runs one
+   * at a time per concurrency slot, so state it keeps in its closure (a
+   * session cookie, an SDK client) is owned by the actor and survives restarts.
+   */
+  perform: PerformCall<Req, Res>;
+  /**
+   * Builds the typed handle. Validate input here (a bad argument is a
+   * `RejectedError` and never reaches the mailbox); a multi-step operation
+   * (poll until ready) makes one call per step so waits hold no slot.
+   */
+  handle(caller: DependencyCaller<Req>): H;
+}
+
+/**
+ * Defines a dependency actor: the shared dependency machine with `perform`
+ * provided as its `performCall` actor, plus its typed handle.
+ */
+export function defineDependency<Req, Res, H>(spec: DependencySpec<Req, Res, H>): DependencyDefinition<H> {
+  return {
+    logic: dependencyMachine.provide({ actors: { performCall: fromCall(spec.perform) } }),
+    options: spec.options,
+    createHandle: (caller) => spec.handle(caller),
+  };
+}

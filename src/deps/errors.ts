@@ -1,0 +1,220 @@
+import { ServiceError, isServiceError } from '../errors/serviceError.js';
+
+/**
+ * Every stable error code a dependency call can fail with. Handlers match on
+ * these strings (through the guards below) and never on messages.
+ */
+export const DepErrorCodes = {
+  /** The breaker is open: the call was not sent. Retriable after `retryAfterMs`. */
+  DEP_CIRCUIT_OPEN: 'DEP_CIRCUIT_OPEN',
+  /** The actor's mailbox is full (`maxQueue`): the call was not queued. Retriable. */
+  DEP_OVERLOADED: 'DEP_OVERLOADED',
+  /** No answer within `timeoutMs`; the request was aborted. Retriable. */
+  DEP_TIMEOUT: 'DEP_TIMEOUT',
+  /** The dependency could not be reached (DNS, refused, reset). Retriable. */
+  DEP_UNAVAILABLE: 'DEP_UNAVAILABLE',
+  /** The dependency answered 5xx (or 408). Retriable. */
+  DEP_SERVER_ERROR: 'DEP_SERVER_ERROR',
+  /** The dependency answered 429; the actor pauses until `retryAfterMs` has passed. Retriable. */
+  DEP_RATE_LIMITED: 'DEP_RATE_LIMITED',
+  /** The dependency refused the request (other 4xx) or the input is invalid. Permanent. */
+  DEP_REJECTED: 'DEP_REJECTED',
+  /** The dependency answered 2xx with a body that does not match its contract. Permanent. */
+  DEP_BAD_RESPONSE: 'DEP_BAD_RESPONSE',
+  /** The actor crashed (or is restarting) while the call waited. Retriable. */
+  DEP_ACTOR_RESTARTED: 'DEP_ACTOR_RESTARTED',
+} as const;
+
+/** Union of every dependency error code. */
+export type DepErrorCode = (typeof DepErrorCodes)[keyof typeof DepErrorCodes];
+
+/** Options of every {@link DependencyError}. */
+export interface DependencyErrorOptions extends ErrorOptions {
+  /** How long to wait before trying again, when the dependency or the breaker says so. */
+  retryAfterMs?: number;
+  /** HTTP status the dependency answered with, when it answered. */
+  upstreamStatus?: number;
+  /** Structured, client-safe detail (for example ajv's errors). */
+  details?: unknown;
+}
+
+interface CodeTraits {
+  retriable: boolean;
+  status: number;
+}
+
+/** Whether each code is retriable, and the HTTP status it maps to at the edge. */
+const traits: Record<DepErrorCode, CodeTraits> = {
+  DEP_CIRCUIT_OPEN: { retriable: true, status: 503 },
+  DEP_OVERLOADED: { retriable: true, status: 503 },
+  DEP_TIMEOUT: { retriable: true, status: 504 },
+  DEP_UNAVAILABLE: { retriable: true, status: 502 },
+  DEP_SERVER_ERROR: { retriable: true, status: 502 },
+  DEP_RATE_LIMITED: { retriable: true, status: 503 },
+  DEP_REJECTED: { retriable: false, status: 502 },
+  DEP_BAD_RESPONSE: { retriable: false, status: 502 },
+  DEP_ACTOR_RESTARTED: { retriable: true, status: 503 },
+};
+
+/**
+ * Base class of every failure of a dependency call. `retriable` follows from
+ * the code; `dependency` names the actor (`audnex`, `mam`, ...).
+ */
+export class DependencyError<C extends DepErrorCode = DepErrorCode> extends ServiceError<C> {
+  readonly dependency: string;
+  readonly retryAfterMs?: number;
+  readonly upstreamStatus?: number;
+
+  constructor(code: C, dependency: string, message: string, options: DependencyErrorOptions = {}) {
+    const retryAfterS = options.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(options.retryAfterMs / 1000));
+    super(code, `${dependency}: ${message}`, {
+      ...traits[code],
+      cause: options.cause,
+      details: options.details,
+      headers: retryAfterS === undefined ? undefined : { 'Retry-After': String(retryAfterS) },
+    });
+    this.name = 'DependencyError';
+    this.dependency = dependency;
+    this.retryAfterMs = options.retryAfterMs;
+    this.upstreamStatus = options.upstreamStatus;
+  }
+}
+
+/** The breaker is open; the call was refused without being sent. */
+export class CircuitOpenError extends DependencyError<'DEP_CIRCUIT_OPEN'> {
+  /** @param retryAfterMs time until the next probe may go out */
+  constructor(dependency: string, retryAfterMs: number) {
+    super('DEP_CIRCUIT_OPEN', dependency, `circuit open, next probe in ${retryAfterMs} ms`, { retryAfterMs });
+    this.name = 'CircuitOpenError';
+  }
+}
+
+/** The mailbox holds `maxQueue` calls already; the call was refused. */
+export class OverloadedError extends DependencyError<'DEP_OVERLOADED'> {
+  /** @param maxQueue the bound that was reached */
+  constructor(dependency: string, maxQueue: number) {
+    super('DEP_OVERLOADED', dependency, `mailbox full (${maxQueue} calls waiting)`);
+    this.name = 'OverloadedError';
+  }
+}
+
+/** The call took longer than `timeoutMs`; its I/O was aborted. */
+export class DependencyTimeoutError extends DependencyError<'DEP_TIMEOUT'> {
+  /** @param timeoutMs the limit that passed */
+  constructor(dependency: string, timeoutMs: number) {
+    super('DEP_TIMEOUT', dependency, `no answer within ${timeoutMs} ms`);
+    this.name = 'DependencyTimeoutError';
+  }
+}
+
+/** The dependency could not be reached. */
+export class UnavailableError extends DependencyError<'DEP_UNAVAILABLE'> {
+  /** @param cause the network error */
+  constructor(dependency: string, cause: unknown) {
+    super('DEP_UNAVAILABLE', dependency, `unreachable (${describeCause(cause)})`, { cause });
+    this.name = 'UnavailableError';
+  }
+}
+
+/** The dependency answered with a server error. */
+export class ServerError extends DependencyError<'DEP_SERVER_ERROR'> {
+  /** @param status the HTTP status it answered with */
+  constructor(dependency: string, status: number) {
+    super('DEP_SERVER_ERROR', dependency, `answered HTTP ${status}`, { upstreamStatus: status });
+    this.name = 'ServerError';
+  }
+}
+
+/** The dependency answered 429; nothing is sent to it before `retryAfterMs` has passed. */
+export class RateLimitedError extends DependencyError<'DEP_RATE_LIMITED'> {
+  /** @param retryAfterMs from its `Retry-After` header; undefined lets the actor pause `defaultRetryAfterMs` */
+  constructor(dependency: string, retryAfterMs: number | undefined) {
+    const when = retryAfterMs === undefined ? 'no Retry-After' : `retry after ${retryAfterMs} ms`;
+    super('DEP_RATE_LIMITED', dependency, `rate limited (${when})`, { retryAfterMs, upstreamStatus: 429 });
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** The request is refused for good: a 4xx answer, or input that is never sent. */
+export class RejectedError extends DependencyError<'DEP_REJECTED'> {
+  /** @param reason what is wrong, @param options the upstream status when it answered */
+  constructor(dependency: string, reason: string, options: DependencyErrorOptions = {}) {
+    super('DEP_REJECTED', dependency, reason, options);
+    this.name = 'RejectedError';
+  }
+}
+
+/** The dependency answered 2xx with a body that breaks its contract. */
+export class BadResponseError extends DependencyError<'DEP_BAD_RESPONSE'> {
+  /** @param reason what is wrong, @param details e.g. ajv's errors */
+  constructor(dependency: string, reason: string, details?: unknown) {
+    super('DEP_BAD_RESPONSE', dependency, reason, { details });
+    this.name = 'BadResponseError';
+  }
+}
+
+/** The actor crashed or is restarting; the call was not answered by it. */
+export class ActorRestartedError extends DependencyError<'DEP_ACTOR_RESTARTED'> {
+  /** @param retryAfterMs time until the supervisor restarts it, when known */
+  constructor(dependency: string, retryAfterMs?: number) {
+    super('DEP_ACTOR_RESTARTED', dependency, 'actor restarted, call not completed', { retryAfterMs });
+    this.name = 'ActorRestartedError';
+  }
+}
+
+function describeCause(cause: unknown): string {
+  const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof inner?.code === 'string') return inner.code;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+const depCodes = new Set<string>(Object.values(DepErrorCodes));
+
+/** Whether `e` is a dependency error (works across module copies; no `instanceof`). */
+export function isDependencyError(e: unknown): e is DependencyError {
+  return isServiceError(e) && depCodes.has(e.code) && typeof (e as { dependency?: unknown }).dependency === 'string';
+}
+
+/** Whether `e` is a dependency error with the given code. */
+export function hasDepCode<C extends DepErrorCode>(e: unknown, code: C): e is DependencyError<C> {
+  return isDependencyError(e) && e.code === code;
+}
+
+/** Whether `e` says the breaker is open (see `retryAfterMs`). */
+export function isCircuitOpenError(e: unknown): e is CircuitOpenError {
+  return hasDepCode(e, 'DEP_CIRCUIT_OPEN');
+}
+
+/** Whether `e` says the mailbox was full. */
+export function isOverloadedError(e: unknown): e is OverloadedError {
+  return hasDepCode(e, 'DEP_OVERLOADED');
+}
+
+/** Whether `e` says the call timed out. */
+export function isDependencyTimeoutError(e: unknown): e is DependencyTimeoutError {
+  return hasDepCode(e, 'DEP_TIMEOUT');
+}
+
+/** Whether `e` says the dependency answered 429. */
+export function isRateLimitedError(e: unknown): e is RateLimitedError {
+  return hasDepCode(e, 'DEP_RATE_LIMITED');
+}
+
+/** Whether `e` is a permanent refusal (`DEP_REJECTED`). */
+export function isRejectedError(e: unknown): e is RejectedError {
+  return hasDepCode(e, 'DEP_REJECTED');
+}
+
+/** Whether `e` says the actor restarted under the call. */
+export function isActorRestartedError(e: unknown): e is ActorRestartedError {
+  return hasDepCode(e, 'DEP_ACTOR_RESTARTED');
+}
+
+/**
+ * Classifies whatever a call implementation threw: dependency errors pass
+ * through; anything else is a network-level failure (`fetch` throws a
+ * `TypeError` for refused or reset connections), hence `DEP_UNAVAILABLE`.
+ */
+export function asDependencyError(dependency: string, e: unknown): DependencyError {
+  return isDependencyError(e) ? e : new UnavailableError(dependency, e);
+}

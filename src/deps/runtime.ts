@@ -1,0 +1,153 @@
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import type { Log } from '../log.js';
+import { createCaller, type SupervisedCaller } from './caller.js';
+import type { DependencyDefinition } from './definition.js';
+import { ActorRestartedError } from './errors.js';
+import type { DepEvent, DepEventListener } from './events.js';
+import { resolveDependencyOptions } from './options.js';
+import { availabilityOf, describeDependency, describeRestarting, type Availability, type DependencyStatus } from './status.js';
+import { createSupervisorMachine, type RestartPolicy, type SupervisorLogic } from './supervisor.js';
+
+/** Options of {@link startDependencies}. */
+export interface StartDependenciesOptions {
+  /**
+   * How crashed actors are restarted.
+   * @default { baseDelayMs: 1000, maxDelayMs: 30000, resetAfterMs: 60000 }
+   */
+  restart?: RestartPolicy;
+  /**
+   * XState inspection observer (the `@statelyai/inspect` inspector's `inspect`).
+   * @default undefined
+   */
+  inspect?: Observer<InspectionEvent>;
+  /**
+   * Logs breaker transitions, crashes and restarts.
+   * @default undefined (silent)
+   */
+  log?: Log;
+}
+
+/** The typed handles of a set of definitions, by name. */
+export type HandlesOf<D> = { readonly [K in keyof D]: D[K] extends DependencyDefinition<infer H> ? H : never };
+
+/** The running dependency actors: their handles, events and state. */
+export interface DependencyRuntime<D> {
+  /** Typed handles, e.g. `deps.audnex.getBook(asin)`; this is what handlers receive. */
+  readonly deps: HandlesOf<D>;
+  /** Names of the supervised dependencies. */
+  readonly names: readonly string[];
+  /** The root actor (tests and the inspector reach the system through it). */
+  readonly supervisor: Actor<SupervisorLogic>;
+  /**
+   * Receives every transition, call start/end/refusal, wait, crash and
+   * (re)start, from now on (read {@link DependencyRuntime.statuses} for the
+   * state so far).
+   * @returns a function that unsubscribes
+   */
+  subscribe(listener: DepEventListener): () => void;
+  /** One dependency's state now; undefined for an unknown name. */
+  status(name: string): DependencyStatus | undefined;
+  /** Every dependency's state now. */
+  statuses(): DependencyStatus[];
+  /**
+   * Whether `name` takes calls now, and if not, how long until it may.
+   * @throws RangeError for an unknown name.
+   */
+  availability(name: string): Availability;
+  /** Stops every actor (aborting calls in flight) and fails calls still waiting with `DEP_ACTOR_RESTARTED`. */
+  stop(): void;
+}
+
+function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v, k)]));
+}
+
+function logEvent(log: Log, event: DepEvent): void {
+  if (event.type === 'dep.transition') {
+    const level = event.to === 'open' ? 'warn' : 'info';
+    log[level]({ dependency: event.dependency, from: event.from, to: event.to, reason: event.reason, nextProbeAt: event.nextProbeAt }, 'dependency breaker changed');
+  } else if (event.type === 'dep.crashed') {
+    log.error({ dependency: event.dependency, err: event.error, restartInMs: event.restartInMs }, 'dependency actor crashed');
+  } else if (event.type === 'dep.started' && event.restarts > 0) {
+    log.info({ dependency: event.dependency, restarts: event.restarts }, 'dependency actor restarted');
+  }
+}
+
+/**
+ * Starts the supervisor with one actor per definition (name = systemId) and
+ * returns the handles and the observation API.
+ * @throws RangeError when a definition's options are invalid (checked before anything starts).
+ */
+export function startDependencies<D extends Record<string, DependencyDefinition<unknown>>>(
+  definitions: D,
+  options: StartDependenciesOptions = {},
+): DependencyRuntime<D> {
+  const names = Object.keys(definitions);
+  // Resolved here so a bad option throws now instead of crash-looping the actor.
+  const resolved = mapValues(definitions, (d) => resolveDependencyOptions(d.options));
+  const supervisor = createActor(createSupervisorMachine(mapValues(definitions, (d) => d.logic)), {
+    input: { dependencies: resolved, restart: options.restart },
+    inspect: options.inspect,
+  });
+  const listeners = new Set<DepEventListener>();
+  const publish = (event: DepEvent) => {
+    for (const listener of listeners) {
+      // A throwing listener must not reach XState, which rethrows it globally.
+      try {
+        listener(event);
+      } catch (err) {
+        options.log?.error({ err, event: event.type }, 'dependency event listener failed');
+      }
+    }
+  };
+  if (options.log) {
+    const log = options.log;
+    listeners.add((event) => logEvent(log, event));
+  }
+  const restartInMs = (name: string) => {
+    const at = supervisor.getSnapshot().context.children[name]?.restartAt;
+    return at === undefined ? undefined : Math.max(0, at - Date.now());
+  };
+  const callers: Record<string, SupervisedCaller<unknown>> = mapValues(definitions, (_, name) =>
+    createCaller(name, () => supervisor.system.get(name), () => restartInMs(name)),
+  );
+  const attach = (name: string) => supervisor.system.get(name)?.on('*', publish);
+
+  supervisor.on('*', (event) => {
+    if (event.type === 'dep.crashed') callers[event.dependency]?.failPending(new ActorRestartedError(event.dependency, event.restartInMs));
+    publish(event);
+    // The new actor exists but has not started: attaching now catches its first transition.
+    if (event.type === 'dep.started') attach(event.dependency);
+  });
+  supervisor.start();
+
+  const status = (name: string): DependencyStatus | undefined => {
+    const child = supervisor.getSnapshot().context.children[name];
+    if (!child) return undefined;
+    const actor = supervisor.system.get(name);
+    if (child.restartAt !== undefined || !actor) return describeRestarting(name, child);
+    return describeDependency(actor.getSnapshot(), child.restarts, Date.now());
+  };
+
+  return {
+    deps: mapValues(definitions, (d, name) => d.createHandle(callers[name]!)) as HandlesOf<D>,
+    names,
+    supervisor,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    status,
+    statuses: () => names.map((name) => status(name)!),
+    availability(name) {
+      const s = status(name);
+      if (!s) throw new RangeError(`unknown dependency '${name}'`);
+      return availabilityOf(s, Date.now());
+    },
+    stop() {
+      supervisor.stop();
+      for (const [name, caller] of Object.entries(callers)) caller.failPending(new ActorRestartedError(name));
+      listeners.clear();
+    },
+  };
+}

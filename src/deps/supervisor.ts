@@ -1,0 +1,137 @@
+import { enqueueActions, setup, type AnyActorRef, type ErrorActorEvent } from 'xstate';
+import type { DependencyLogic, DependencySnapshot } from './dependencyMachine.js';
+import type { SupervisorEmitted } from './events.js';
+import type { DependencyOptions } from './options.js';
+
+/** How the supervisor restarts a crashed dependency actor. */
+export interface RestartPolicy {
+  /**
+   * Delay before the first restart; doubles per crash in a row.
+   * @default 1000
+   */
+  baseDelayMs?: number;
+  /**
+   * Cap of that delay.
+   * @default 30000
+   */
+  maxDelayMs?: number;
+  /**
+   * A crash this long after the previous one starts the doubling again.
+   * @default 60000
+   */
+  resetAfterMs?: number;
+}
+
+/** What the supervisor knows about each dependency it runs. */
+export interface SupervisedChild {
+  readonly options: DependencyOptions;
+  /** Restarts so far. */
+  readonly restarts: number;
+  /** Crashes in a row (reset after `resetAfterMs` without one). */
+  readonly crashStreak: number;
+  readonly lastCrashAt: number | undefined;
+  readonly lastError: string | undefined;
+  /** Epoch ms of the pending restart, while the actor is down. */
+  readonly restartAt: number | undefined;
+}
+
+/** The supervisor's context. */
+export interface SupervisorContext {
+  readonly children: Readonly<Record<string, SupervisedChild>>;
+  readonly policy: Required<RestartPolicy>;
+}
+
+/** The supervisor's input: each dependency's options, by name (= systemId). */
+export interface SupervisorInput {
+  dependencies: Record<string, DependencyOptions>;
+  restart?: RestartPolicy;
+}
+
+/** Events the supervisor handles. */
+export type SupervisorEvent = ErrorActorEvent<unknown, string> | { type: 'supervisor.restart'; dependency: string };
+
+/** Delay before restarting after the `streak`-th crash in a row (pure). */
+export function restartDelay(streak: number, policy: Required<RestartPolicy>): number {
+  return Math.min(policy.baseDelayMs * 2 ** Math.min(Math.max(streak - 1, 0), 30), policy.maxDelayMs);
+}
+
+const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * The root actor: spawns one dependency actor per entry of `logics`, each with
+ * `systemId` = its name, so handles find it through the actor system. When a
+ * dependency actor crashes (an exception in its machine), the supervisor stops
+ * the calls it had in flight (aborting their I/O), emits `dep.crashed` and
+ * spawns a fresh actor after a backoff delay; the other actors are not touched.
+ */
+export function createSupervisorMachine(logics: Record<string, DependencyLogic>) {
+  return setup({
+    types: {
+      context: {} as SupervisorContext,
+      input: {} as SupervisorInput,
+      events: {} as SupervisorEvent,
+      emitted: {} as SupervisorEmitted,
+    },
+    actors: logics,
+    actions: {
+      spawnAll: enqueueActions(({ context, enqueue }) => {
+        for (const [name, child] of Object.entries(context.children)) {
+          // Emitted first: listeners attach to the new actor before it starts.
+          enqueue.emit({ type: 'dep.started', dependency: name, restarts: 0, at: Date.now() });
+          enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: child.options } });
+        }
+      }),
+      handleCrash: enqueueActions(({ context, event, enqueue, self }) => {
+        if (event.type === 'supervisor.restart') return;
+        const name = event.actorId;
+        const previous = context.children[name];
+        if (!previous) return;
+        const at = Date.now();
+        const fresh = previous.lastCrashAt === undefined || at - previous.lastCrashAt > context.policy.resetAfterMs;
+        const crashStreak = fresh ? 1 : previous.crashStreak + 1;
+        const delay = restartDelay(crashStreak, context.policy);
+        const crashed: AnyActorRef | undefined = self.getSnapshot().children[name];
+        // A crashed machine does not stop its I/O actors: abort the calls it had in flight.
+        enqueue(() => (crashed?.getSnapshot() as DependencySnapshot | undefined)?.context.lifetime.abort());
+        if (crashed) enqueue.stopChild(crashed);
+        const child = { ...previous, crashStreak, lastCrashAt: at, lastError: describe(event.error), restartAt: at + delay };
+        enqueue.assign({ children: { ...context.children, [name]: child } });
+        enqueue.raise({ type: 'supervisor.restart', dependency: name }, { delay, id: `restart:${name}` });
+        enqueue.emit({ type: 'dep.crashed', dependency: name, error: child.lastError, restartInMs: delay, at });
+      }),
+      restartChild: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'supervisor.restart') return;
+        const name = event.dependency;
+        const previous = context.children[name];
+        if (!previous || previous.restartAt === undefined) return;
+        const child = { ...previous, restarts: previous.restarts + 1, restartAt: undefined };
+        enqueue.assign({ children: { ...context.children, [name]: child } });
+        enqueue.emit({ type: 'dep.started', dependency: name, restarts: child.restarts, at: Date.now() });
+        enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: child.options } });
+      }),
+    },
+  }).createMachine({
+    id: 'deps',
+    context: ({ input }) => ({
+      children: Object.fromEntries(
+        Object.entries(input.dependencies).map(([name, options]) => [
+          name,
+          { options, restarts: 0, crashStreak: 0, lastCrashAt: undefined, lastError: undefined, restartAt: undefined },
+        ]),
+      ),
+      policy: {
+        baseDelayMs: input.restart?.baseDelayMs ?? 1000,
+        maxDelayMs: input.restart?.maxDelayMs ?? 30_000,
+        resetAfterMs: input.restart?.resetAfterMs ?? 60_000,
+      },
+    }),
+    entry: 'spawnAll',
+    on: {
+      'xstate.error.actor.*': { actions: 'handleCrash' },
+      'supervisor.restart': { actions: 'restartChild' },
+    },
+  });
+}
+
+/** The supervisor's machine type. */
+export type SupervisorLogic = ReturnType<typeof createSupervisorMachine>;

@@ -1,0 +1,62 @@
+import { createActor } from 'xstate';
+import { fromCall, type CallContext } from '../../src/deps/call.js';
+import { createCaller, type CallOptions } from '../../src/deps/caller.js';
+import { dependencyMachine } from '../../src/deps/dependencyMachine.js';
+import type { DependencyEmitted } from '../../src/deps/events.js';
+import type { DependencyOptions } from '../../src/deps/options.js';
+
+/** One started call whose I/O the test finishes by hand. */
+export interface ControlledIo {
+  readonly request: unknown;
+  readonly ctx: CallContext;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** A call's promise, observed without leaving rejections unhandled. */
+export interface Tracked<T = unknown> {
+  settled: boolean;
+  value?: T;
+  error?: unknown;
+}
+
+/** Observes `promise`'s outcome. */
+export function track<T>(promise: Promise<T>): Tracked<T> {
+  const t: Tracked<T> = { settled: false };
+  promise.then(
+    (value) => Object.assign(t, { settled: true, value }),
+    (error: unknown) => Object.assign(t, { settled: true, error }),
+  );
+  return t;
+}
+
+/**
+ * Starts a bare dependency actor named `fake` whose I/O never completes on
+ * its own: `io` lists every call that reached the "network", in order.
+ */
+export function startControlled(options: DependencyOptions = {}) {
+  const io: ControlledIo[] = [];
+  const logic = dependencyMachine.provide({
+    actors: {
+      performCall: fromCall<unknown, unknown>(
+        (request, ctx) => new Promise((resolve, reject) => io.push({ request, ctx, resolve, reject })),
+      ),
+    },
+  });
+  const actor = createActor(logic, { input: { name: 'fake', options } });
+  const events: DependencyEmitted[] = [];
+  actor.on('*', (e) => events.push(e));
+  actor.start();
+  const caller = createCaller<unknown>('fake', () => actor, () => undefined);
+  return {
+    actor,
+    io,
+    events,
+    call: <T = unknown>(request: unknown, opts?: CallOptions) => track(caller.call<T>(request, opts)),
+    /** `closed`, `open` or `halfOpen`. */
+    breaker: () => actor.getSnapshot().context.breaker.state,
+    /** The full state value, e.g. `{ closed: 'waitingForToken' }`. */
+    value: () => actor.getSnapshot().value,
+    context: () => actor.getSnapshot().context,
+  };
+}
