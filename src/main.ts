@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
 
   if (isEdgeWorker()) {
-    const edge = await startService(config, log, config.nats.url!);
+    const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false });
     onSignals(log, () => edge.stop());
     return;
   }
@@ -78,10 +78,14 @@ async function main(): Promise<void> {
   const natsUrl = config.nats.url ?? embedded!.url;
 
   if (config.ingest.workers > 1) {
+    // This process runs the consumers and the dependency actors (one owner per
+    // dependency); the workers run only the HTTP edge.
+    const processing = await startService(config, log, natsUrl, { edge: false, processing: true });
     const workers = startEdgeWorkers({ count: config.ingest.workers, env: { NATS_URL: natsUrl }, log });
     log.info({ workers: config.ingest.workers, port: config.ingest.port }, 'HTTP edge runs in worker processes');
     onSignals(log, async () => {
       await workers.stop();
+      await processing.stop();
       await embedded?.stop();
     });
     return;

@@ -1,96 +1,106 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { ServiceConfig } from './config/env.js';
-import { createApp } from './http/app.js';
+import { ensureDeadLetterTopology } from './deadLetters/topology.js';
+import { handlers } from './handlers/registry.js';
+import type { SourceHandler } from './processing/handler.js';
+import { startEdge } from './http/edge.js';
 import { SourceValidator } from './ingest/validator.js';
 import type { Log } from './log.js';
+import { startProcessor, type Processor } from './processing/processor.js';
+import { ensureBuckets } from './processing/stores.js';
 import { sources } from './sources/registry.js';
 import { NatsLink } from './stream/connection.js';
-import { WebhookPublisher } from './stream/publisher.js';
-import { ensureWebhooksTopology } from './stream/topology.js';
+import { ensureWebhooksTopology, type SourceConsumerLimits } from './stream/topology.js';
+import { startDependencyActors, type DependencyActors } from '../actors/index.js';
+
+/** Which parts a process runs. */
+export interface ServiceRoles {
+  /** The HTTP edge. */
+  edge: boolean;
+  /** Consumers, dependency actors and the dead-letter mover. */
+  processing: boolean;
+}
 
 /** A running service instance. */
 export interface RunningService {
-  /** Base URL of the HTTP edge, e.g. `http://127.0.0.1:3000`. */
+  /** Base URL of the HTTP edge, e.g. `http://127.0.0.1:3000` (empty without an edge). */
   readonly url: string;
-  readonly server: Server;
+  readonly server: Server | undefined;
   readonly link: NatsLink;
+  readonly processor: Processor | undefined;
+  readonly actors: DependencyActors | undefined;
   /**
-   * Stops accepting, lets in-flight publishes finish (up to `timeoutMs`),
-   * drains NATS and closes the HTTP server.
+   * Stops accepting, lets in-flight publishes and handlers finish, drains
+   * NATS and closes the HTTP server.
    */
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/**
- * Starts the HTTP edge and the NATS link. The server listens at once; until
- * NATS is connected and the stream exists, webhooks get `503` and `/ready`
- * says why.
- */
-export async function startService(config: ServiceConfig, log: Log, natsUrl: string): Promise<RunningService> {
-  let accepting = true;
-  let inFlight = 0;
-  let idle: (() => void) | undefined;
+function consumerLimits(config: ServiceConfig): Map<string, SourceConsumerLimits> {
+  return new Map(
+    [...sources.keys()].map((s) => [s, { maxDeliver: config.processing.maxDeliver, concurrency: config.processing.concurrency.get(s) ?? 10 }]),
+  );
+}
 
+/**
+ * Starts the NATS link and the roles asked for. The HTTP edge listens at
+ * once; until NATS is connected and the streams exist, webhooks get `503`
+ * and `/ready` says why. Processing starts once NATS is ready.
+ */
+export async function startService(
+  config: ServiceConfig,
+  log: Log,
+  natsUrl: string,
+  roles: ServiceRoles = { edge: true, processing: true },
+  pipelines: ReadonlyMap<string, SourceHandler> = handlers,
+): Promise<RunningService> {
+  const validator = new SourceValidator(sources.values());
   const link = NatsLink.start({
     servers: natsUrl,
     log,
-    onConnect: ({ jsm }) =>
-      ensureWebhooksTopology(
+    onConnect: async ({ jsm, nc }) => {
+      const { nats } = config;
+      await ensureWebhooksTopology(
         jsm,
-        {
-          duplicateWindowMs: config.ingest.duplicateWindowMs,
-          maxBytes: config.nats.streamMaxBytes,
-          maxMsgs: config.nats.streamMaxMsgs,
-        },
-        sources.keys(),
-      ),
-  });
-  const publisher = new WebhookPublisher(link);
-  const app = createApp({
-    log,
-    config: config.ingest,
-    sources,
-    validator: new SourceValidator(sources.values()),
-    publish: (w) => publisher.publish(w),
-    accepting: () => accepting,
-    readiness: () => link.status(),
-  });
-  app.middleware.unshift(async (_ctx, next) => {
-    inFlight++;
-    try {
-      await next();
-    } finally {
-      if (--inFlight === 0) idle?.();
-    }
+        { duplicateWindowMs: config.ingest.duplicateWindowMs, maxBytes: nats.streamMaxBytes, maxMsgs: nats.streamMaxMsgs },
+        consumerLimits(config),
+      );
+      await ensureDeadLetterTopology(jsm, { maxBytes: nats.deadLettersMaxBytes });
+      await ensureBuckets(nc, sources.keys(), { statusTtlMs: nats.statusTtlMs });
+    },
   });
 
-  const server = createServer(app.callback());
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.ingest.port, config.ingest.host, () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? (addr.address === '::' ? '127.0.0.1' : `[${addr.address}]`) : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
-  const url = `http://${host}:${addr.port}`;
-  log.info({ url, nats: natsUrl }, 'listening');
+  const actors = roles.processing ? await startDependencyActors(config.deps, { log }) : undefined;
+  let processor: Processor | undefined;
+  const processorReady = actors
+    ? startProcessor({ config, link, handlers: pipelines, validator, actors, log }).then(
+        (p) => (processor = p),
+        (e) => {
+          log.fatal({ err: e }, 'processing did not start');
+          return undefined;
+        },
+      )
+    : undefined;
+
+  let server: Server | undefined;
+  let url = '';
+  let stopEdge: (timeoutMs: number) => Promise<void> = async () => undefined;
+  if (roles.edge) {
+    ({ server, url, stop: stopEdge } = await startEdge({ config, log, link, validator }));
+  }
 
   return {
     url,
     server,
     link,
-    async stop(timeoutMs = 10_000) {
-      accepting = false;
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-      }
-      server.closeAllConnections();
-      await closed;
+    actors,
+    get processor() {
+      return processor;
+    },
+    async stop(timeoutMs = config.processing.shutdownTimeoutMs) {
+      await stopEdge(timeoutMs);
+      await (await processorReady)?.stop();
+      actors?.stop();
       await link.drain();
     },
   };

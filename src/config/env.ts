@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { LevelWithSilent } from 'pino';
 import { sources, secretVariable } from '../sources/registry.js';
+import { loadDepsConfig, type DepsConfig } from './deps.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './parse.js';
+import { loadProcessingConfig, type ProcessingConfig } from './processing.js';
 
 /** Settings of the HTTP edge and the ingest path. */
 export interface IngestConfig {
@@ -29,12 +31,18 @@ export interface NatsConfig {
   streamMaxBytes: number;
   /** `WEBHOOKS_MAX_MSGS`; -1 is unlimited @default -1 */
   streamMaxMsgs: number;
+  /** `DEAD_LETTERS_MAX_BYTES` @default 1073741824 (1 GiB) */
+  deadLettersMaxBytes: number;
+  /** `STATUS_TTL`: how long per-webhook statuses are kept, in ms @default 7 days */
+  statusTtlMs: number;
 }
 
 /** The whole validated configuration, read once at start. */
 export interface ServiceConfig {
   ingest: IngestConfig;
   nats: NatsConfig;
+  processing: ProcessingConfig;
+  deps: DepsConfig;
   /** `LOG_LEVEL` @default 'info' */
   logLevel: LevelWithSilent;
 }
@@ -60,7 +68,11 @@ export function loadConfig(env: Env): ServiceConfig {
       dataDir: readVar(env, 'DATA_DIR'),
       streamMaxBytes: intVar(env, 'WEBHOOKS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024 }),
       streamMaxMsgs: intVar(env, 'WEBHOOKS_MAX_MSGS', -1, { min: -1 }),
+      deadLettersMaxBytes: intVar(env, 'DEAD_LETTERS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024 }),
+      statusTtlMs: durationVar(env, 'STATUS_TTL', 7 * 24 * 3_600_000, { minMs: 60_000 }),
     },
+    processing: loadProcessingConfig(env, sources.keys()),
+    deps: loadDepsConfig(env),
     logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

@@ -29,6 +29,16 @@ export const ErrorCodes = {
   INGEST_STREAM_REFUSED: 'INGEST_STREAM_REFUSED',
   /** The service is shutting down and accepts no new webhooks. */
   SERVICE_SHUTTING_DOWN: 'SERVICE_SHUTTING_DOWN',
+  /** No status is recorded for that source and delivery id. */
+  WEBHOOK_NOT_FOUND: 'WEBHOOK_NOT_FOUND',
+  /** No dead letter has that sequence. */
+  DEAD_LETTER_NOT_FOUND: 'DEAD_LETTER_NOT_FOUND',
+  /** Admin routes are disabled because `ADMIN_TOKEN` is not set. */
+  ADMIN_DISABLED: 'ADMIN_DISABLED',
+  /** The admin bearer token is missing or wrong. */
+  ADMIN_UNAUTHORIZED: 'ADMIN_UNAUTHORIZED',
+  /** A query or path parameter has a value that cannot be used. */
+  HTTP_BAD_PARAMETER: 'HTTP_BAD_PARAMETER',
   /** No route matches the request. */
   HTTP_NOT_FOUND: 'HTTP_NOT_FOUND',
   /** The route exists but not for this method. */

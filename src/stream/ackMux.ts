@@ -26,8 +26,9 @@ export class AckError extends Error {
 interface Outgoing {
   subject: string;
   data: Uint8Array;
+  /** Empty for a publish nobody waits on. */
   reply: string;
-  headers: MsgHdrs;
+  headers: MsgHdrs | undefined;
 }
 
 interface Pending {
@@ -76,17 +77,30 @@ export class PublishAckMux {
    * Publishes `data` to `subject` with `headers` and resolves on JetStream's ack.
    * @throws AckError on timeout, no responders, a closed connection, or an API error.
    */
-  publish(subject: string, data: Uint8Array, headers: MsgHdrs): Promise<{ seq: number; duplicate: boolean }> {
+  publish(subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<{ seq: number; duplicate: boolean }> {
     if (this.nc.isClosed() || this.sub.isClosed()) return Promise.reject(new AckError({ kind: 'closed' }));
     const token = (this.next++).toString(36);
     return new Promise((resolve, reject) => {
       this.pending.set(token, { deadline: Date.now() + this.timeoutMs, resolve, reject });
-      this.outbox.push({ subject, data, reply: this.prefix + token, headers });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.enqueue({ subject, data, reply: this.prefix + token, headers });
     });
+  }
+
+  /**
+   * Publishes without asking for an ack, in the same batched write: for
+   * best-effort records whose loss is harmless (a status marker).
+   */
+  send(subject: string, data: Uint8Array, headers?: MsgHdrs): void {
+    if (this.nc.isClosed()) return;
+    this.enqueue({ subject, data, reply: '', headers });
+  }
+
+  private enqueue(m: Outgoing): void {
+    this.outbox.push(m);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /** Hands this turn's publishes to the client in one go, so they leave in one socket write. */
@@ -96,8 +110,9 @@ export class PublishAckMux {
     this.outbox = [];
     for (const m of batch) {
       try {
-        this.nc.publish(m.subject, m.data, { reply: m.reply, headers: m.headers });
+        this.nc.publish(m.subject, m.data, m.reply ? { reply: m.reply, headers: m.headers } : { headers: m.headers });
       } catch {
+        if (!m.reply) continue;
         const token = m.reply.slice(this.prefix.length);
         const p = this.pending.get(token);
         this.pending.delete(token);

@@ -3,6 +3,9 @@ import { refuse } from '../ingest/ingestError.js';
 import { AckError, PublishAckMux } from './ackMux.js';
 import type { NatsLink } from './connection.js';
 import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from './names.js';
+import { STATUS_BUCKET, statusKey } from '../processing/stores.js';
+
+const enc = new TextEncoder();
 
 /** One webhook, as accepted at the HTTP edge. */
 export interface AcceptedWebhook {
@@ -54,11 +57,25 @@ export class WebhookPublisher {
     const nc = this.link.nc;
     if (!nc || !this.link.ready) throw refuse.streamUnavailable(this.link.status().reason);
     this.mux ??= new PublishAckMux(nc, this.ackTimeoutMs);
+    let stored: StoredWebhook;
     try {
-      return await this.mux.publish(webhookSubject(w.source), w.body, toHeaders(w));
+      stored = await this.mux.publish(webhookSubject(w.source), w.body, toHeaders(w));
     } catch (e) {
       throw classify(e);
     }
+    if (!stored.duplicate) this.markQueued(w, stored.seq);
+    return stored;
+  }
+
+  /**
+   * Records the `queued` status without waiting: only if the webhook has no
+   * status yet (the processor's own records win), and harmless if lost.
+   */
+  private markQueued(w: AcceptedWebhook, seq: number): void {
+    const h = headers();
+    h.set('Nats-Expected-Last-Subject-Sequence', '0');
+    const status = { id: w.id, source: w.source, status: 'queued', seq, deliveries: 0, updatedAt: w.receivedAt.toISOString() };
+    this.mux!.send(`$KV.${STATUS_BUCKET}.${statusKey(w.source, w.id)}`, enc.encode(JSON.stringify(status)), h);
   }
 
   /** Fails waiting publishes and releases the reply subscription. */

@@ -48,7 +48,7 @@ export function webhooksStreamConfig(o: WebhooksStreamOptions): Partial<StreamCo
  * The durable pull consumer of one source. It exists from the first start on,
  * so interest retention keeps every webhook of that source until processed.
  */
-export function sourceConsumerConfig(source: string): Partial<ConsumerConfig> & { durable_name: string } {
+export function sourceConsumerConfig(source: string, o: SourceConsumerLimits): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: source,
     description: `Processes webhooks.${source}`,
@@ -56,9 +56,18 @@ export function sourceConsumerConfig(source: string): Partial<ConsumerConfig> & 
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(30_000),
-    max_deliver: 5,
-    max_ack_pending: 1000,
+    // Retries are naks with a delay (RETRY_BACKOFF); no consumer `backoff`, which would stack with them.
+    max_deliver: o.maxDeliver,
+    max_ack_pending: Math.max(1000, o.concurrency * 10),
   };
+}
+
+/** Per-source consumer settings. */
+export interface SourceConsumerLimits {
+  /** `max_deliver` (`MAX_DELIVER`). */
+  maxDeliver: number;
+  /** Messages in flight (`<SOURCE>_CONCURRENCY`). */
+  concurrency: number;
 }
 
 const STREAM_NAME_IN_USE = 10058;
@@ -105,8 +114,8 @@ export async function ensureConsumer(
 export async function ensureWebhooksTopology(
   jsm: JetStreamManager,
   options: WebhooksStreamOptions,
-  sourceNames: Iterable<string>,
+  consumers: ReadonlyMap<string, SourceConsumerLimits>,
 ): Promise<void> {
   await ensureStream(jsm, webhooksStreamConfig(options));
-  for (const source of sourceNames) await ensureConsumer(jsm, WEBHOOKS_STREAM, sourceConsumerConfig(source));
+  for (const [source, limits] of consumers) await ensureConsumer(jsm, WEBHOOKS_STREAM, sourceConsumerConfig(source, limits));
 }

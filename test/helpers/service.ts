@@ -3,13 +3,22 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadConfig } from '../../src/config/env.js';
 import type { Env } from '../../src/config/parse.js';
 import { createLogger } from '../../src/log.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startService, type RunningService, type ServiceRoles } from '../../src/service.js';
 import type { TestNats } from './natsServer.js';
+import type { SourceHandler } from '../../src/processing/handler.js';
 
-/** The service started in-process against a test nats-server, on a free port. */
-export async function startTestService(nats: TestNats, env: Env = {}): Promise<RunningService> {
+/**
+ * The service started in-process against a test nats-server, on a free port.
+ * By default only the HTTP edge runs, so stored webhooks stay in the stream.
+ */
+export async function startTestService(
+  nats: TestNats,
+  env: Env = {},
+  roles: ServiceRoles = { edge: true, processing: false },
+  pipelines?: ReadonlyMap<string, SourceHandler>,
+): Promise<RunningService> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
-  const service = await startService(config, createLogger(config.logLevel), nats.url);
+  const service = await startService(config, createLogger(config.logLevel), nats.url, roles, pipelines);
   await service.link.whenReady();
   return service;
 }

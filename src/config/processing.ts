@@ -1,0 +1,37 @@
+import { ConfigError, durationListVar, intVar, readVar, type Env } from './parse.js';
+
+/** Settings of the consumers, retries and admin routes. */
+export interface ProcessingConfig {
+  /** `<SOURCE>_CONCURRENCY`: messages in flight per source @default 10 */
+  concurrency: ReadonlyMap<string, number>;
+  /** `RETRY_BACKOFF`: nak delay after the 1st, 2nd, … failed delivery; the last repeats @default 1s,5s,30s,2m */
+  retryBackoffMs: readonly number[];
+  /** `MAX_DELIVER`: deliveries before a webhook is dead-lettered @default 5 */
+  maxDeliver: number;
+  /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for running handlers @default 30000 */
+  shutdownTimeoutMs: number;
+  /** `ADMIN_TOKEN`: bearer token of the admin routes; unset disables them. */
+  adminToken: string | undefined;
+}
+
+/**
+ * Reads the processing variables for `sources`.
+ * @throws ConfigError naming the first variable with a bad value.
+ */
+export function loadProcessingConfig(env: Env, sources: Iterable<string>): ProcessingConfig {
+  const concurrency = new Map<string, number>();
+  for (const s of sources) {
+    concurrency.set(s, intVar(env, `${s.toUpperCase().replace(/-/g, '_')}_CONCURRENCY`, 10, { min: 1, max: 1000 }));
+  }
+  const retryBackoffMs = durationListVar(env, 'RETRY_BACKOFF', [1000, 5000, 30_000, 120_000]);
+  if (retryBackoffMs.length === 0) throw new ConfigError('RETRY_BACKOFF', 'must list at least one duration');
+  const adminToken = readVar(env, 'ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
+  return {
+    concurrency,
+    retryBackoffMs,
+    maxDeliver: intVar(env, 'MAX_DELIVER', 5, { min: 1, max: 1000 }),
+    shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, { min: 0, max: 3_600_000 }),
+    adminToken,
+  };
+}

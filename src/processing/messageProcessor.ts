@@ -1,0 +1,144 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Deps } from '../../actors/index.js';
+import { writeDeadLetter } from '../deadLetters/writer.js';
+import { DEAD_LETTERS_STREAM } from '../deadLetters/names.js';
+import { parseJsonBody } from '../ingest/body.js';
+import type { SourceValidator } from '../ingest/validator.js';
+import { isServiceError } from '../errors/serviceError.js';
+import type { Log } from '../log.js';
+import { WebhookHeaders } from '../stream/names.js';
+import { kvKey } from './keys.js';
+import type { SourceHandler } from './handler.js';
+import type { ProcessingEvents } from './events.js';
+import { ProcessingError, ProcessingErrorCodes } from './processingError.js';
+import { decideRetry, summarizeFailure, type RetryPolicy } from './retryDecision.js';
+import type { KvWriter, WebhookStatus } from './stores.js';
+
+/** What the processor needs. */
+export interface MessageProcessorOptions {
+  js: JetStreamClient;
+  kv: KvWriter;
+  validator: SourceValidator;
+  retry: RetryPolicy;
+  events: ProcessingEvents;
+  log: Log;
+  /**
+   * How often `working()` tells JetStream a long handler is still busy.
+   * @default 10000 (a third of the consumers' 30 s ack_wait)
+   */
+  workingIntervalMs?: number;
+}
+
+/**
+ * Runs one delivery of one webhook: validate, handle, store the results,
+ * record the status, then ack; or nak with the retry delay; or, for a
+ * permanent failure, copy it to `DEAD_LETTERS` and term it.
+ */
+export class WebhookMessageProcessor {
+  constructor(private readonly o: MessageProcessorOptions) {}
+
+  /** Processes `msg`; never throws. */
+  async process(msg: JsMsg, handler: SourceHandler, deps: Deps, signal: AbortSignal): Promise<void> {
+    const source = handler.source;
+    const id = msg.headers?.get(WebhookHeaders.Id) || `seq-${msg.seq}`;
+    const deliveries = msg.info.deliveryCount;
+    const started = Date.now();
+    const base = { id, source, seq: msg.seq, deliveries };
+    this.o.events.emit({ type: 'webhook.processing', source, id, seq: msg.seq, deliveries, at: started });
+    // Quick handlers go straight from queued to done; a slow one shows as processing.
+    const slow = setTimeout(() => void this.status({ ...base, status: 'processing' }), 250);
+    const working = setInterval(() => msg.working(), this.o.workingIntervalMs ?? 10_000);
+    try {
+      const payload = this.payload(msg, source);
+      const results = await handler.handle(payload, deps, {
+        source,
+        id,
+        seq: msg.seq,
+        deliveryCount: deliveries,
+        receivedAt: msg.headers?.get(WebhookHeaders.ReceivedAt) || undefined,
+        eventType: msg.headers?.get(WebhookHeaders.EventType) || undefined,
+        signal,
+      });
+      if (signal.aborted) throw new ProcessingError(ProcessingErrorCodes.PROCESSING_INTERRUPTED, 'the service is stopping', { retriable: true });
+      const processedAt = new Date().toISOString();
+      try {
+        await Promise.all([
+          ...results.map((r) => this.o.kv.put(source, kvKey(r.key), { ...(r.value as object), processedAt })),
+          this.o.kv.putStatus({
+            ...base,
+            status: 'done',
+            ...(results[0] ? { result: { bucket: source, key: kvKey(results[0].key) } } : {}),
+            updatedAt: processedAt,
+          }),
+        ]);
+      } catch (e) {
+        throw new ProcessingError(ProcessingErrorCodes.PROCESSING_STORE_FAILED, `result not stored: ${(e as Error).message}`, { retriable: true, cause: e });
+      }
+      msg.ack();
+      this.o.events.emit({ type: 'webhook.done', source, id, seq: msg.seq, deliveries, durationMs: Date.now() - started, at: Date.now() });
+    } catch (e) {
+      if (signal.aborted) return; // handed back by stop()
+      await this.fail(msg, base, e, Date.now() - started);
+    } finally {
+      clearTimeout(slow);
+      clearInterval(working);
+    }
+  }
+
+  private payload(msg: JsMsg, source: string): unknown {
+    try {
+      const payload = parseJsonBody(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
+      this.o.validator.validate(source, payload);
+      return payload;
+    } catch (e) {
+      const details = isServiceError(e) ? { code: e.code, details: e.details } : undefined;
+      throw new ProcessingError(ProcessingErrorCodes.PROCESSING_PAYLOAD_INVALID, `stored payload is not a valid '${source}' webhook: ${(e as Error).message}`, {
+        retriable: false,
+        details,
+      });
+    }
+  }
+
+  private async fail(msg: JsMsg, base: Omit<WebhookStatus, 'status' | 'updatedAt'>, error: unknown, durationMs: number): Promise<void> {
+    const { source, id, deliveries } = base;
+    const lastError = summarizeFailure(error);
+    const decision = decideRetry(error, deliveries, this.o.retry);
+    const now = new Date();
+    const common = { source, id, seq: msg.seq, deliveries, code: lastError.code, durationMs, at: now.getTime() };
+    if (decision.kind === 'retry') {
+      msg.nak(decision.delayMs);
+      this.o.events.emit({ type: 'webhook.retrying', ...common, delayMs: decision.delayMs });
+      await this.status({ ...base, status: 'retrying', lastError, retryAt: now.getTime() + decision.delayMs });
+      return;
+    }
+    if (decision.kind === 'exhausted') {
+      // The server emits MAX_DELIVERIES once it would deliver again; the mover copies it then.
+      await this.status({ ...base, status: 'retrying', lastError });
+      msg.nak();
+      this.o.events.emit({ type: 'webhook.failed', ...common });
+      return;
+    }
+    try {
+      const dl = await writeDeadLetter(
+        this.o.js,
+        { subject: msg.subject, seq: msg.seq, data: msg.data, headers: msg.headers },
+        { reason: 'terminated', deliveries, lastError: `${lastError.code}: ${lastError.message}`, failedAt: now },
+      );
+      await this.status({ ...base, status: 'dead', lastError, deadLetter: { stream: DEAD_LETTERS_STREAM, subject: dl.subject } });
+      msg.term(`${lastError.code}: ${lastError.message}`.slice(0, 200));
+      this.o.events.emit({ type: 'webhook.deadLettered', ...common, reason: 'terminated' });
+    } catch (e) {
+      // Not copied: keep it and try again later rather than lose it.
+      this.o.log.warn({ err: e, source, seq: msg.seq }, 'dead letter not written; retrying later');
+      msg.nak(this.o.retry.backoffMs[0]);
+    }
+  }
+
+  private async status(s: Omit<WebhookStatus, 'updatedAt'>): Promise<void> {
+    try {
+      await this.o.kv.putStatus({ ...s, updatedAt: new Date().toISOString() });
+    } catch (e) {
+      this.o.log.warn({ err: e, source: s.source, id: s.id }, 'status not recorded');
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import type { KV } from '@nats-io/kv';
+import type { ServiceConfig } from '../config/env.js';
+import { DeadLetterMover } from '../deadLetters/mover.js';
+import type { SourceValidator } from '../ingest/validator.js';
+import type { Log } from '../log.js';
+import type { NatsLink } from '../stream/connection.js';
+import type { DependencyActors } from '../../actors/index.js';
+import { ProcessingEvents } from './events.js';
+import type { SourceHandler } from './handler.js';
+import { WebhookMessageProcessor } from './messageProcessor.js';
+import { SourceConsumer } from './sourceConsumer.js';
+import { ensureBuckets, KvWriter, STATUS_BUCKET } from './stores.js';
+
+/** Everything the processor needs. */
+export interface ProcessorOptions {
+  config: ServiceConfig;
+  link: NatsLink;
+  handlers: ReadonlyMap<string, SourceHandler>;
+  validator: SourceValidator;
+  actors: DependencyActors;
+  log: Log;
+}
+
+/** The running consumers and the dead-letter mover. */
+export interface Processor {
+  readonly events: ProcessingEvents;
+  readonly consumers: readonly SourceConsumer[];
+  readonly buckets: ReadonlyMap<string, KV>;
+  /** Stops pulling, lets handlers finish (up to `SHUTDOWN_TIMEOUT_MS`), naks the rest. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one consumer per source that has a handler, and the dead-letter
+ * mover, once the NATS link is ready.
+ */
+export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
+  const { config, link, log } = o;
+  await link.whenReady();
+  const nc = link.nc!;
+  const buckets = await ensureBuckets(nc, o.handlers.keys(), { statusTtlMs: config.nats.statusTtlMs });
+  const kv = new KvWriter(nc);
+  const events = new ProcessingEvents();
+  const processor = new WebhookMessageProcessor({
+    js: link.js!,
+    kv,
+    validator: o.validator,
+    retry: { backoffMs: config.processing.retryBackoffMs, maxDeliver: config.processing.maxDeliver },
+    events,
+    log,
+  });
+  const consumers = [...o.handlers.values()].map(
+    (handler) =>
+      new SourceConsumer({
+        js: link.js!,
+        handler,
+        processor,
+        deps: o.actors.deps,
+        gate: handler.needs.length > 0 ? o.actors.runtime : undefined,
+        concurrency: config.processing.concurrency.get(handler.source) ?? 10,
+        log,
+      }),
+  );
+  const mover = new DeadLetterMover({ js: link.js!, jsm: link.jsm!, statusKv: buckets.get(STATUS_BUCKET)!, kv, events, log });
+  for (const c of consumers) c.start();
+  mover.start();
+  log.info({ sources: consumers.map((c) => c.source) }, 'processing started');
+
+  return {
+    events,
+    consumers,
+    buckets,
+    async stop() {
+      await Promise.all(consumers.map((c) => c.stop(config.processing.shutdownTimeoutMs)));
+      await mover.stop();
+      kv.close();
+    },
+  };
+}

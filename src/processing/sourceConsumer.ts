@@ -1,0 +1,149 @@
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Log } from '../log.js';
+import type { Deps } from '../../actors/index.js';
+import { WebhookHeaders, WEBHOOKS_STREAM } from '../stream/names.js';
+import { pullAllowance, type GateSource } from './gate.js';
+import type { SourceHandler } from './handler.js';
+import { WebhookMessageProcessor } from './messageProcessor.js';
+
+/** Options of one source's consumer. */
+export interface SourceConsumerOptions {
+  js: JetStreamClient;
+  handler: SourceHandler;
+  processor: WebhookMessageProcessor;
+  deps: Deps;
+  /** Breaker states to pause on; undefined when the handler needs none. */
+  gate: GateSource | undefined;
+  /** Messages in flight at most (`<SOURCE>_CONCURRENCY`). */
+  concurrency: number;
+  log: Log;
+  /**
+   * How long one pull request waits for messages.
+   * @default 2000
+   */
+  pullExpiresMs?: number;
+}
+
+/**
+ * Pulls one source's webhooks from its durable consumer and runs up to
+ * `concurrency` of them at a time. It pulls only as many as it can start
+ * now, and none while a dependency the handler needs is open, so waiting
+ * webhooks stay in the stream without spending deliveries.
+ */
+export class SourceConsumer {
+  private running = false;
+  private readonly inFlight = new Map<JsMsg, AbortController>();
+  private current: ConsumerMessages | undefined;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly o: SourceConsumerOptions) {}
+
+  /** The source name. */
+  get source(): string {
+    return this.o.handler.source;
+  }
+
+  /** Messages being handled now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts pulling. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const needs = new Set<string>(this.o.handler.needs);
+    this.unsubscribe = this.o.gate?.subscribe((e) => {
+      if (e.type === 'dep.transition' && needs.has(e.dependency)) this.poke();
+    });
+    this.loop = this.run();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => this.poke(), ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { js, log } = this.o;
+    let consumer: Consumer | undefined;
+    while (this.running) {
+      const allowance = pullAllowance(this.o.gate, this.o.handler.needs, this.o.concurrency);
+      if (allowance.maxInFlight === 0) {
+        log.debug({ source: this.source, blockedBy: allowance.blockedBy }, 'paused: dependency open');
+        await this.sleep(allowance.retryAfterMs);
+        continue;
+      }
+      const want = allowance.maxInFlight - this.inFlight.size;
+      if (want <= 0) {
+        await this.sleep(1000);
+        continue;
+      }
+      try {
+        consumer ??= await js.consumers.get(WEBHOOKS_STREAM, this.source);
+        const batch = await consumer.fetch({ max_messages: want, expires: this.o.pullExpiresMs ?? 2000 });
+        this.current = batch;
+        for await (const msg of batch) {
+          if (!this.running) {
+            msg.nak();
+            continue;
+          }
+          this.dispatch(msg);
+        }
+      } catch (e) {
+        if (!this.running) break;
+        consumer = undefined;
+        log.warn({ err: e, source: this.source }, 'pull failed; retrying');
+        await this.sleep(1000);
+      } finally {
+        this.current = undefined;
+      }
+    }
+  }
+
+  private dispatch(msg: JsMsg): void {
+    const abort = new AbortController();
+    this.inFlight.set(msg, abort);
+    void this.o.processor
+      .process(msg, this.o.handler, this.o.deps, abort.signal)
+      .catch((e) => this.o.log.error({ err: e, source: this.source, seq: msg.seq }, 'processing crashed'))
+      .finally(() => {
+        this.inFlight.delete(msg);
+        this.poke();
+      });
+  }
+
+  /**
+   * Stops pulling, waits up to `timeoutMs` for running handlers, then aborts
+   * the rest and naks them so they are redelivered at once.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.current?.stop();
+    this.poke();
+    await this.loop;
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const [msg, abort] of this.inFlight) {
+      abort.abort();
+      msg.nak();
+      this.o.log.info({ source: this.source, seq: msg.seq, id: msg.headers?.get(WebhookHeaders.Id) }, 'handed back for redelivery on shutdown');
+    }
+  }
+}

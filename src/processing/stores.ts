@@ -1,0 +1,98 @@
+import { headers } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { PublishAckMux } from '../stream/ackMux.js';
+import { kvKey } from './keys.js';
+import type { FailureSummary } from './retryDecision.js';
+
+/** The KV bucket of per-webhook statuses. */
+export const STATUS_BUCKET = 'webhook-status';
+
+/** Where a webhook is in its life. */
+export type WebhookState = 'queued' | 'processing' | 'retrying' | 'done' | 'dead';
+
+/** One webhook's status, as `GET /webhooks/:source/:id` shows it. */
+export interface WebhookStatus {
+  id: string;
+  source: string;
+  status: WebhookState;
+  /** Stream sequence in `WEBHOOKS`. */
+  seq: number;
+  /** Deliveries so far (0 while queued). */
+  deliveries: number;
+  lastError?: FailureSummary;
+  /** Where the result is: `nats kv get <bucket> <key>`. */
+  result?: { bucket: string; key: string };
+  /** Next delivery, while retrying (epoch ms). */
+  retryAt?: number;
+  /** Dead letter's subject, once dead. */
+  deadLetter?: { stream: string; subject: string };
+  updatedAt: string;
+}
+
+/** The key of a webhook's status: `<source>.<id>`. */
+export function statusKey(source: string, id: string): string {
+  return `${source}.${kvKey(id)}`;
+}
+
+const enc = new TextEncoder();
+
+/**
+ * Writes statuses and results as KV puts (`$KV.<bucket>.<key>`) through one
+ * shared ack subscription, batched per event-loop turn like the ingest
+ * publisher.
+ */
+export class KvWriter {
+  private readonly mux: PublishAckMux;
+
+  constructor(nc: NatsConnection, timeoutMs = 5000) {
+    this.mux = new PublishAckMux(nc, timeoutMs);
+  }
+
+  /** Puts `value` as JSON and resolves on the bucket's ack. */
+  async put(bucket: string, key: string, value: unknown): Promise<void> {
+    await this.mux.publish(`$KV.${bucket}.${key}`, enc.encode(JSON.stringify(value)));
+  }
+
+  /** Puts `value` only if the key has no value yet; does not wait (best effort). */
+  createIfAbsent(bucket: string, key: string, value: unknown): void {
+    const h = headers();
+    h.set('Nats-Expected-Last-Subject-Sequence', '0');
+    this.mux.send(`$KV.${bucket}.${key}`, enc.encode(JSON.stringify(value)), h);
+  }
+
+  /** Records a webhook's status. */
+  putStatus(s: WebhookStatus): Promise<void> {
+    return this.put(STATUS_BUCKET, statusKey(s.source, s.id), s);
+  }
+
+  /** Releases the ack subscription. */
+  close(): void {
+    this.mux.close();
+  }
+}
+
+/** Options of the KV buckets. */
+export interface BucketOptions {
+  /** How long statuses are kept. */
+  statusTtlMs: number;
+}
+
+/**
+ * Creates (or binds to) the status bucket and one result bucket per source,
+ * named after the source (`nats kv get orders TEST-1`).
+ */
+export async function ensureBuckets(nc: NatsConnection, sources: Iterable<string>, options: BucketOptions): Promise<Map<string, KV>> {
+  const kvm = new Kvm(nc);
+  const buckets = new Map<string, KV>();
+  buckets.set(STATUS_BUCKET, await kvm.create(STATUS_BUCKET, { history: 1, ttl: options.statusTtlMs, description: 'Status of every webhook by <source>.<id>' }));
+  for (const s of sources) buckets.set(s, await kvm.create(s, { history: 1, description: `Results of the ${s} pipeline by natural key` }));
+  return buckets;
+}
+
+/** Reads a webhook's status; undefined when none is recorded. */
+export async function readStatus(kv: KV, source: string, id: string): Promise<WebhookStatus | undefined> {
+  const e = await kv.get(statusKey(source, id));
+  if (!e || e.operation !== 'PUT' || e.length === 0) return undefined;
+  return e.json<WebhookStatus>();
+}
