@@ -43,9 +43,10 @@ export async function load(url: string, body: string, { connections = 100, durat
   };
 }
 
-/** Spawns a child process and resolves with it once `ready` matches a stdout/stderr line. */
-export async function spawnUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns a child process and resolves with it once `ready` matches its output (at once when `ready` is null). */
+export async function spawnUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | null): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', ready ? 'pipe' : 'inherit', ready ? 'pipe' : 'inherit'] });
+  if (!ready) return { child, match: [''] as unknown as RegExpMatchArray };
   let buf = '';
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {

@@ -27,7 +27,9 @@ export function errorHandler(log: Log): Middleware {
         if (e.headers) ctx.set(e.headers);
         const message = e.expose ? e.message : 'internal error';
         ctx.body = { error: { code: e.code, message, ...(e.details === undefined ? {} : { details: e.details }) } } satisfies ErrorBody;
-        if (e.status >= 500) log.warn({ err: e, code: e.code, path: ctx.path }, 'request failed');
+        // Refusals are the API working as documented; only unexpected 5xx are worth a warning.
+        if (e.status >= 500 && !e.retriable) log.warn({ err: e, code: e.code, path: ctx.path }, 'request failed');
+        else if (e.status >= 500) log.debug({ code: e.code, path: ctx.path, message: e.message }, 'request refused');
         return;
       }
       const status = (e as { status?: number; expose?: boolean }).status;

@@ -87,8 +87,10 @@ export class SourceConsumer {
         await this.sleep(allowance.retryAfterMs);
         continue;
       }
+      // Pull in batches of at least half the free slots: one pull request per
+      // finished message would make the round trip the bottleneck.
       const want = allowance.maxInFlight - this.inFlight.size;
-      if (want <= 0) {
+      if (want <= 0 || (this.inFlight.size > 0 && want < Math.ceil(allowance.maxInFlight / 2))) {
         await this.sleep(1000);
         continue;
       }
