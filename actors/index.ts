@@ -3,14 +3,34 @@ import type { Log } from '../src/log.js';
 import { startDevInspector, type DevInspector } from '../src/deps/inspector.js';
 import { startDependencies, type DependencyRuntime, type HandlesOf, type StartDependenciesOptions } from '../src/deps/runtime.js';
 import { audnexDependency } from './audnex.js';
+import { botpressDependency } from './botpress.js';
+import { browserDependency, type BrowserHandle } from './browser.js';
+import { mamDependency } from './mam.js';
+import { memorySessionStore, type SessionStore } from './mamSession.js';
+import { openaiDependency } from './openai.js';
+
+/** What the actors need from the rest of the service. */
+export interface ActorWiring {
+  /** Ports the browser must never reach (the service's own HTTP port, with its admin routes). */
+  forbiddenPorts: readonly number[];
+  /** Where MAM's session cookie survives restarts (the `sessions` KV bucket). */
+  sessions: SessionStore;
+  /** The browser actor's handle, for MAM's login. */
+  browser: () => BrowserHandle;
+  log?: Log;
+}
 
 /**
  * Every dependency actor the service runs, by systemId; a new dependency is
  * one more line here.
  */
-export function dependencyDefinitions(config: DepsConfig) {
+export function dependencyDefinitions(config: DepsConfig, wiring: ActorWiring) {
   return {
     audnex: audnexDependency(config.audnex),
+    browser: browserDependency(config.browser, { forbiddenPorts: wiring.forbiddenPorts }),
+    mam: mamDependency(config.mam, { browser: wiring.browser, sessions: wiring.sessions, log: wiring.log }),
+    openai: openaiDependency(config.openai),
+    botpress: botpressDependency(config.botpress),
   };
 }
 
@@ -25,8 +45,18 @@ export interface DependencyActors {
   readonly runtime: DependencyRuntime<DependencyDefinitions>;
   readonly deps: Deps;
   readonly inspector: DevInspector | undefined;
-  /** Stops the actors and the inspector. */
-  stop(): void;
+  /** Stops the actors (closing Chromium) and the inspector. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startDependencyActors}. */
+export interface StartActorsOptions {
+  log?: Log;
+  restart?: StartDependenciesOptions['restart'];
+  /** @default [] */
+  forbiddenPorts?: readonly number[];
+  /** @default an in-memory store */
+  sessions?: SessionStore;
 }
 
 /**
@@ -34,19 +64,24 @@ export interface DependencyActors {
  * also the XState inspector (its URL is logged).
  * @throws RangeError when a dependency's options are invalid.
  */
-export async function startDependencyActors(
-  config: DepsConfig,
-  options: { log?: Log; restart?: StartDependenciesOptions['restart'] } = {},
-): Promise<DependencyActors> {
+export async function startDependencyActors(config: DepsConfig, options: StartActorsOptions = {}): Promise<DependencyActors> {
   const inspector = config.inspect.enabled ? await startDevInspector(config.inspect.port) : undefined;
   if (inspector) options.log?.info({ url: inspector.url }, 'XState inspector: open this URL in a browser');
-  const runtime = startDependencies(dependencyDefinitions(config), { ...options, inspect: inspector?.inspect });
+  let runtime: DependencyRuntime<DependencyDefinitions> | undefined;
+  const definitions = dependencyDefinitions(config, {
+    forbiddenPorts: (options.forbiddenPorts ?? []).filter((p) => p > 0),
+    sessions: options.sessions ?? memorySessionStore(),
+    browser: () => runtime!.deps.browser,
+    log: options.log,
+  });
+  runtime = startDependencies(definitions, { log: options.log, restart: options.restart, inspect: inspector?.inspect });
+  const started = runtime;
   return {
-    runtime,
-    deps: runtime.deps,
+    runtime: started,
+    deps: started.deps,
     inspector,
-    stop() {
-      runtime.stop();
+    async stop() {
+      await started.stop();
       inspector?.stop();
     },
   };

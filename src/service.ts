@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { kvSessionStore, type SessionStore } from '../actors/mamSession.js';
 import type { ServiceConfig } from './config/env.js';
 import { ensureDeadLetterTopology } from './deadLetters/topology.js';
-import { handlers } from './handlers/registry.js';
+import { createHandlers } from './handlers/registry.js';
 import type { SourceHandler } from './processing/handler.js';
 import { startEdge } from './http/edge.js';
 import { SourceValidator } from './ingest/validator.js';
@@ -36,6 +38,16 @@ export interface RunningService {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** The `sessions` KV bucket, reached once the NATS link is ready. */
+function linkSessionStore(link: NatsLink): SessionStore {
+  let store: SessionStore | undefined;
+  const get = async () => {
+    await link.whenReady();
+    return (store ??= kvSessionStore(link.nc!));
+  };
+  return { load: async () => (await get()).load(), save: async (cookie) => (await get()).save(cookie) };
+}
+
 function consumerLimits(config: ServiceConfig): Map<string, SourceConsumerLimits> {
   return new Map(
     [...sources.keys()].map((s) => [s, { maxDeliver: config.processing.maxDeliver, concurrency: config.processing.concurrency.get(s) ?? 10 }]),
@@ -52,7 +64,7 @@ export async function startService(
   log: Log,
   natsUrl: string,
   roles: ServiceRoles = { edge: true, processing: true },
-  pipelines: ReadonlyMap<string, SourceHandler> = handlers,
+  pipelines: ReadonlyMap<string, SourceHandler> = createHandlers(config.processing),
 ): Promise<RunningService> {
   const validator = new SourceValidator(sources.values());
   const link = NatsLink.start({
@@ -70,7 +82,18 @@ export async function startService(
     },
   });
 
-  const actors = roles.processing ? await startDependencyActors(config.deps, { log }) : undefined;
+  let server: Server | undefined;
+  let url = '';
+  let stopEdge: (timeoutMs: number) => Promise<void> = async () => undefined;
+  if (roles.edge) {
+    ({ server, url, stop: stopEdge } = await startEdge({ config, log, link, validator }));
+  }
+
+  // The browser must never reach this service's own port (its admin routes).
+  const port = server ? (server.address() as AddressInfo).port : config.ingest.port;
+  const actors = roles.processing
+    ? await startDependencyActors(config.deps, { log, forbiddenPorts: [port], sessions: linkSessionStore(link) })
+    : undefined;
   let processor: Processor | undefined;
   const processorReady = actors
     ? startProcessor({ config, link, handlers: pipelines, validator, actors, log }).then(
@@ -82,12 +105,6 @@ export async function startService(
       )
     : undefined;
 
-  let server: Server | undefined;
-  let url = '';
-  let stopEdge: (timeoutMs: number) => Promise<void> = async () => undefined;
-  if (roles.edge) {
-    ({ server, url, stop: stopEdge } = await startEdge({ config, log, link, validator }));
-  }
 
   return {
     url,
@@ -100,7 +117,7 @@ export async function startService(
     async stop(timeoutMs = config.processing.shutdownTimeoutMs) {
       await stopEdge(timeoutMs);
       await (await processorReady)?.stop();
-      actors?.stop();
+      await actors?.stop();
       await link.drain();
     },
   };

@@ -45,14 +45,18 @@ export interface DepsConfig {
   openai: HttpDependencySettings & {
     /** `OPENAI_API_KEY`. */
     apiKey: string | undefined;
-    /** `OPENAI_TOKENS_PER_MINUTE`: budget of estimated prompt tokens. */
+    /** `OPENAI_TOKENS_PER_MINUTE`: budget of tokens (estimated before a call, corrected from its usage). */
     tokensPerMinute: number;
+    /** `OPENAI_MODEL`: the chat model extractions use. */
+    model: string;
   };
   botpress: HttpDependencySettings & {
     /** `BOTPRESS_TOKEN`. */
     token: string | undefined;
     /** `BOTPRESS_BOT_ID`. */
     botId: string | undefined;
+    /** `BOTPRESS_INDEX_TIMEOUT_MS`: how long to wait for a file's indexing before giving up. */
+    indexTimeoutMs: number;
   };
   browser: DependencyLimits & {
     /** `CHROMIUM_PATH`: the Chromium executable. */
@@ -127,11 +131,13 @@ export function loadDepsConfig(env: Env): DepsConfig {
       ...httpDependency(env, 'openai', openaiUrlVariable(env)),
       apiKey: readVar(env, 'OPENAI_API_KEY'),
       tokensPerMinute: intVar(env, 'OPENAI_TOKENS_PER_MINUTE', 30_000, { min: 1, max: 100_000_000 }),
+      model: readVar(env, 'OPENAI_MODEL') ?? 'gpt-4o-mini',
     },
     botpress: {
       ...httpDependency(env, 'botpress'),
       token: readVar(env, 'BOTPRESS_TOKEN'),
       botId: readVar(env, 'BOTPRESS_BOT_ID'),
+      indexTimeoutMs: intVar(env, 'BOTPRESS_INDEX_TIMEOUT_MS', 30_000, { min: 1, max: HOUR_MS }),
     },
     browser: {
       ...limits(env, 'BROWSER', DEPS_DEFAULTS.browser),

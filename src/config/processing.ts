@@ -12,6 +12,8 @@ export interface ProcessingConfig {
   shutdownTimeoutMs: number;
   /** `ADMIN_TOKEN`: bearer token of the admin routes; unset disables them. */
   adminToken: string | undefined;
+  /** `BOTPRESS_KB_ID`: knowledge base of `pages` webhooks that name none. */
+  defaultKnowledgeBaseId: string | undefined;
 }
 
 /**
@@ -33,5 +35,6 @@ export function loadProcessingConfig(env: Env, sources: Iterable<string>): Proce
     maxDeliver: intVar(env, 'MAX_DELIVER', 5, { min: 1, max: 1000 }),
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, { min: 0, max: 3_600_000 }),
     adminToken,
+    defaultKnowledgeBaseId: readVar(env, 'BOTPRESS_KB_ID'),
   };
 }

@@ -11,6 +11,8 @@ export interface DependencyDefinition<H> {
   readonly options: DependencyOptions;
   /** Builds the typed handle (`deps.audnex`) over the generic caller. */
   createHandle(caller: DependencyCaller<unknown>): H;
+  /** Releases what the dependency holds outside its actor; see {@link DependencySpec.dispose}. */
+  dispose?(): Promise<void>;
 }
 
 /** What an actor file writes to define a dependency. */
@@ -29,6 +31,13 @@ export interface DependencySpec<Req, Res, H> {
    * (poll until ready) makes one call per step so waits hold no slot.
    */
   handle(caller: DependencyCaller<Req>): H;
+  /**
+   * Releases what `perform` keeps in its closure beyond the actor's life (a
+   * browser process, a pool of connections). The runtime's `stop()` calls it
+   * once, after every actor has stopped and its calls were aborted.
+   * @default undefined (nothing to release)
+   */
+  dispose?: () => Promise<void>;
 }
 
 /**
@@ -40,5 +49,6 @@ export function defineDependency<Req, Res, H>(spec: DependencySpec<Req, Res, H>)
     logic: dependencyMachine.provide({ actors: { performCall: fromCall(spec.perform) } }),
     options: spec.options,
     createHandle: (caller) => spec.handle(caller),
+    dispose: spec.dispose,
   };
 }

@@ -54,8 +54,13 @@ export interface DependencyRuntime<D> {
    * @throws RangeError for an unknown name.
    */
   availability(name: string): Availability;
-  /** Stops every actor (aborting calls in flight) and fails calls still waiting with `DEP_ACTOR_RESTARTED`. */
-  stop(): void;
+  /**
+   * Stops every actor (aborting calls in flight), fails calls still waiting
+   * with `DEP_ACTOR_RESTARTED`, then disposes every definition (closing, for
+   * instance, the browser). Resolves once they are released; a failing
+   * dispose is logged, never thrown.
+   */
+  stop(): Promise<void>;
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) => U): Record<string, U> {
@@ -144,10 +149,14 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
       if (!s) throw new RangeError(`unknown dependency '${name}'`);
       return availabilityOf(s, Date.now());
     },
-    stop() {
+    async stop() {
       supervisor.stop();
       for (const [name, caller] of Object.entries(callers)) caller.failPending(new ActorRestartedError(name));
       listeners.clear();
+      const released = await Promise.allSettled(names.map((name) => definitions[name]!.dispose?.()));
+      released.forEach((outcome, i) => {
+        if (outcome.status === 'rejected') options.log?.error({ dependency: names[i], err: outcome.reason }, 'dependency dispose failed');
+      });
     },
   };
 }

@@ -1,7 +1,11 @@
+import type { ProcessingConfig } from '../config/processing.js';
 import type { SourceHandler } from '../processing/handler.js';
+import { audiobooksHandler } from './audiobooks.js';
 import { ordersHandler } from './orders.js';
+import { pagesHandler } from './pages.js';
 
 /** The pipeline of each source, by source name. */
-export const handlers: ReadonlyMap<string, SourceHandler> = new Map(
-  ([ordersHandler] as SourceHandler[]).map((h) => [h.source, h]),
-);
+export function createHandlers(config: Pick<ProcessingConfig, 'defaultKnowledgeBaseId'>): ReadonlyMap<string, SourceHandler> {
+  const list = [ordersHandler, audiobooksHandler, pagesHandler(config.defaultKnowledgeBaseId)] as SourceHandler[];
+  return new Map(list.map((h) => [h.source, h]));
+}

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -37,8 +37,15 @@ export interface StubAnswer {
   headers?: Record<string, string>;
 }
 
+/** What a route sees of a request besides its method and URL. */
+export interface StubRequest {
+  readonly headers: IncomingHttpHeaders;
+  /** The request body as text ('' when there is none). */
+  readonly body: string;
+}
+
 /** A stub's API: maps a request to an answer (only in `ok` mode). */
-export type StubRoutes = (method: string, url: URL) => StubAnswer;
+export type StubRoutes = (method: string, url: URL, request: StubRequest) => StubAnswer;
 
 /**
  * A local HTTP server (127.0.0.1, free port) for a downstream API's stub:
@@ -130,10 +137,12 @@ export class StubServer {
       req.socket.destroy();
       return;
     }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     const answer = (): StubAnswer => {
       switch (mode.kind) {
         case 'ok':
-          return this.routes(call.method, url);
+          return this.routes(call.method, url, { headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
         case 'status':
           return { status: mode.status, body: mode.body ?? { error: { code: 'STUB', message: `stub answers ${mode.status}` } } };
         case 'rateLimit':
@@ -150,7 +159,10 @@ export class StubServer {
       res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
       res.end(body);
     };
-    if (this.answerDelayMs > 0) setTimeout(send, this.answerDelayMs);
-    else send();
+    // Answered once the body has arrived, so routes can read it.
+    req.on('end', () => {
+      if (this.answerDelayMs > 0) setTimeout(send, this.answerDelayMs);
+      else send();
+    });
   }
 }

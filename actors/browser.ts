@@ -1,0 +1,189 @@
+import type { DepsConfig } from '../src/config/deps.js';
+import type { DependencyCaller } from '../src/deps/caller.js';
+import { defineDependency, type DependencyDefinition } from '../src/deps/definition.js';
+import { RejectedError } from '../src/deps/errors.js';
+import { scrapePage, submitPageForm, withPage } from './browserPage.js';
+import { SharedChromium } from './chromium.js';
+import { createTargetGuard, type TargetGuard } from './ssrfGuard.js';
+
+const NAME = 'browser';
+
+/** When a navigation counts as done (Playwright's `waitUntil`). */
+export const WAIT_UNTIL = ['load', 'domcontentloaded', 'networkidle', 'commit'] as const;
+
+/** One of {@link WAIT_UNTIL}. */
+export type WaitUntil = (typeof WAIT_UNTIL)[number];
+
+/** Options of {@link BrowserHandle.scrape}. */
+export interface ScrapeOptions {
+  /** @default 'load' */
+  waitUntil?: WaitUntil;
+  /**
+   * Navigation timeout, at most `BROWSER_TIMEOUT_MS`; a slower page fails with `DEP_TIMEOUT`.
+   * @default BROWSER_TIMEOUT_MS
+   */
+  timeoutMs?: number;
+}
+
+/** What a scrape returns. The page's HTTP status is data: a 404 or 503 page is a result, not an error. */
+export interface ScrapeResult {
+  /** The URL asked for. */
+  url: string;
+  /** Where the page ended after redirects. */
+  finalUrl: string;
+  /** HTTP status of the final document (0 when the navigation produced none). */
+  status: number;
+  title: string;
+  /** The body's visible text (`innerText`), trimmed, at most `MAX_TEXT_CHARS` (200 000) characters. */
+  text: string;
+  /** Whether `text` was cut at that cap. */
+  truncated: boolean;
+}
+
+/** A form to fill and submit (MAM's login). */
+export interface FormRequest {
+  /** The page holding the form. */
+  url: string;
+  /** Value to type into the one element each CSS selector matches. */
+  fields: Record<string, string>;
+  /** Selector of the one element to click to submit. */
+  submit: string;
+  /**
+   * Cookies to return, by name.
+   * @default every cookie of the browser context
+   */
+  cookieNames?: string[];
+  /**
+   * Timeout of each step (load, fill, click, navigation), at most `BROWSER_TIMEOUT_MS`.
+   * @default BROWSER_TIMEOUT_MS
+   */
+  timeoutMs?: number;
+}
+
+/** A cookie the form's site set. */
+export interface FormCookie {
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  /** Unix time in seconds; -1 for a session cookie. */
+  expires: number;
+}
+
+/** What submitting a form returns. */
+export interface FormResult {
+  /** Where the submission led, after redirects. */
+  finalUrl: string;
+  /** HTTP status of that page. */
+  status: number;
+  cookies: FormCookie[];
+}
+
+/** A scrape as it travels through the mailbox. */
+export type ScrapeRequest = { kind: 'scrape'; url: string; waitUntil: WaitUntil; timeoutMs: number };
+
+/** A form submission as it travels through the mailbox. */
+export type SubmitFormRequest = FormRequest & { kind: 'submitForm'; timeoutMs: number };
+
+/** Either call of the browser actor. */
+export type BrowserRequest = ScrapeRequest | SubmitFormRequest;
+
+/** What handlers use: `deps.browser.scrape(url)`. */
+export interface BrowserHandle {
+  /**
+   * Loads `url` in a fresh page (images, fonts and media not downloaded) and
+   * returns its title and visible text.
+   * @throws DependencyError: `DEP_REJECTED` for a URL that is not http(s) or
+   * targets the service's own port, also reached by a redirect (nothing is
+   * loaded); `DEP_TIMEOUT`; `DEP_UNAVAILABLE` (retriable) for `net::ERR_*`
+   * failures, a Chromium crash or a failed launch; or the runtime's errors.
+   */
+  scrape(url: string, options?: ScrapeOptions): Promise<ScrapeResult>;
+  /**
+   * Fills and submits a form, returning the cookies the site set.
+   * @throws DependencyError as {@link BrowserHandle.scrape}, plus `DEP_REJECTED`
+   * when a selector does not match exactly one element or the form page is 4xx.
+   */
+  submitForm(request: FormRequest): Promise<FormResult>;
+}
+
+/** Options of {@link browserDependency}. */
+export interface BrowserDependencyOptions {
+  /** Ports no page may reach, on any host: the service's own HTTP port (its admin routes). */
+  forbiddenPorts: readonly number[];
+}
+
+function checkUrl(url: unknown, guard: TargetGuard): string {
+  if (typeof url !== 'string') throw new RejectedError(NAME, `url must be a string, got ${typeof url}`);
+  const refusal = guard.refusal(url);
+  if (refusal) throw new RejectedError(NAME, `refused ${url}: ${refusal}`);
+  return url;
+}
+
+function checkTimeout(timeoutMs: unknown, max: number): number {
+  if (timeoutMs === undefined) return max;
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > max) {
+    throw new RejectedError(NAME, `timeoutMs must be an integer in 1..${max}, got ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+function checkSelector(what: string, selector: unknown): string {
+  if (typeof selector !== 'string' || selector.trim() === '') throw new RejectedError(NAME, `${what} must be a non-empty selector`);
+  return selector;
+}
+
+function checkForm(request: FormRequest, guard: TargetGuard, maxTimeoutMs: number): SubmitFormRequest {
+  if (typeof request !== 'object' || request === null) throw new RejectedError(NAME, 'the form request must be an object');
+  const fields = Object.entries(request.fields ?? {});
+  if (fields.length === 0) throw new RejectedError(NAME, 'fields must name at least one field');
+  for (const [selector, value] of fields) {
+    checkSelector('a field selector', selector);
+    if (typeof value !== 'string') throw new RejectedError(NAME, `the value of ${selector} must be a string`);
+  }
+  const names = request.cookieNames;
+  if (names !== undefined && (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))) {
+    throw new RejectedError(NAME, 'cookieNames must be an array of strings');
+  }
+  return {
+    kind: 'submitForm',
+    url: checkUrl(request.url, guard),
+    fields: Object.fromEntries(fields),
+    submit: checkSelector('submit', request.submit),
+    cookieNames: names,
+    timeoutMs: checkTimeout(request.timeoutMs, maxTimeoutMs),
+  };
+}
+
+/**
+ * Defines the browser actor: one Chromium for the service (launched on the
+ * first call, relaunched after a crash, closed by the runtime's `stop()`), a
+ * fresh context and page per call, `settings.concurrency` pages at most (the
+ * actor's slots are the page pool; further calls wait in its mailbox).
+ * @throws RangeError when a forbidden port is not in 1..65535.
+ */
+export function browserDependency(settings: DepsConfig['browser'], options: BrowserDependencyOptions): DependencyDefinition<BrowserHandle> {
+  const { chromiumPath, ...limits } = settings;
+  const guard = createTargetGuard(options.forbiddenPorts);
+  const chromium = new SharedChromium({ dependency: NAME, executablePath: chromiumPath, args: guard.chromiumArgs, launchTimeoutMs: limits.timeoutMs });
+  return defineDependency({
+    options: limits,
+    perform: async (request: BrowserRequest, { signal, dependency }) => {
+      const browser = await chromium.browser();
+      const env = { dependency, signal, guard, timeoutMs: request.timeoutMs };
+      return withPage<ScrapeResult | FormResult>(browser, env, (page) =>
+        request.kind === 'scrape' ? scrapePage(page, request) : submitPageForm(page, request, dependency),
+      );
+    },
+    handle: (caller: DependencyCaller<BrowserRequest>): BrowserHandle => ({
+      scrape: async (url, scrapeOptions = {}) => {
+        const waitUntil = scrapeOptions.waitUntil ?? 'load';
+        if (!WAIT_UNTIL.includes(waitUntil)) throw new RejectedError(NAME, `waitUntil must be one of ${WAIT_UNTIL.join(', ')}, got ${String(waitUntil)}`);
+        const request: ScrapeRequest = { kind: 'scrape', url: checkUrl(url, guard), waitUntil, timeoutMs: checkTimeout(scrapeOptions.timeoutMs, limits.timeoutMs) };
+        return caller.call<ScrapeResult>(request);
+      },
+      submitForm: async (form) => caller.call<FormResult>(checkForm(form, guard, limits.timeoutMs)),
+    }),
+    dispose: () => chromium.close(),
+  });
+}
