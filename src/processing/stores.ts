@@ -1,4 +1,4 @@
-import { headers } from '@nats-io/transport-node';
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { PublishAckMux } from '../stream/ackMux.js';
@@ -54,13 +54,6 @@ export class KvWriter {
     await this.mux.publish(`$KV.${bucket}.${key}`, enc.encode(JSON.stringify(value)));
   }
 
-  /** Puts `value` only if the key has no value yet; does not wait (best effort). */
-  createIfAbsent(bucket: string, key: string, value: unknown): void {
-    const h = headers();
-    h.set('Nats-Expected-Last-Subject-Sequence', '0');
-    this.mux.send(`$KV.${bucket}.${key}`, enc.encode(JSON.stringify(value)), h);
-  }
-
   /** Records a webhook's status. */
   putStatus(s: WebhookStatus): Promise<void> {
     return this.put(STATUS_BUCKET, statusKey(s.source, s.id), s);
@@ -70,6 +63,17 @@ export class KvWriter {
   close(): void {
     this.mux.close();
   }
+}
+
+/**
+ * The `queued` status of a just-stored webhook as a KV put that only
+ * succeeds while the key has no value (the processor's own records win).
+ */
+export function queuedMarker(s: Pick<WebhookStatus, 'id' | 'source' | 'seq' | 'updatedAt'>): { subject: string; data: Uint8Array; headers: MsgHdrs } {
+  const h = headers();
+  h.set('Nats-Expected-Last-Subject-Sequence', '0');
+  const status: WebhookStatus = { ...s, status: 'queued', deliveries: 0 };
+  return { subject: `$KV.${STATUS_BUCKET}.${statusKey(s.source, s.id)}`, data: enc.encode(JSON.stringify(status)), headers: h };
 }
 
 /** Options of the KV buckets. */

@@ -3,9 +3,7 @@ import { refuse } from '../ingest/ingestError.js';
 import { AckError, PublishAckMux } from './ackMux.js';
 import type { NatsLink } from './connection.js';
 import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from './names.js';
-import { STATUS_BUCKET, statusKey } from '../processing/stores.js';
-
-const enc = new TextEncoder();
+import { queuedMarker } from '../processing/stores.js';
 
 /** One webhook, as accepted at the HTTP edge. */
 export interface AcceptedWebhook {
@@ -72,10 +70,8 @@ export class WebhookPublisher {
    * status yet (the processor's own records win), and harmless if lost.
    */
   private markQueued(w: AcceptedWebhook, seq: number): void {
-    const h = headers();
-    h.set('Nats-Expected-Last-Subject-Sequence', '0');
-    const status = { id: w.id, source: w.source, status: 'queued', seq, deliveries: 0, updatedAt: w.receivedAt.toISOString() };
-    this.mux!.send(`$KV.${STATUS_BUCKET}.${statusKey(w.source, w.id)}`, enc.encode(JSON.stringify(status)), h);
+    const m = queuedMarker({ id: w.id, source: w.source, seq, updatedAt: w.receivedAt.toISOString() });
+    this.mux!.send(m.subject, m.data, m.headers);
   }
 
   /** Fails waiting publishes and releases the reply subscription. */

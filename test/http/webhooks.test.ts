@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { TestNats } from '../helpers/natsServer.js';
 import { inspector, ORDER_BODY, postWebhook, startTestService } from '../helpers/service.js';
+import { waitFor } from '../helpers/waitFor.js';
 import type { RunningService } from '../../src/service.js';
 
 const SECRET = `whsec_${Buffer.from('orders-test-signing-key-32-bytes').toString('base64')}`;
@@ -56,6 +57,15 @@ describe('POST /webhooks/:source', () => {
     expect(stored!.header.get('Webhook-Event-Type')).to.equal('order.created');
     expect(stored!.header.get('Content-Type')).to.equal('application/json');
     expect(Date.parse(stored!.header.get('Webhook-Received-At'))).to.be.closeTo(Date.now(), 60_000);
+  });
+
+  it('reports a stored webhook as queued until it is processed', async () => {
+    const res = await postWebhook(service.url, 'orders', ORDER_BODY, { 'webhook-id': 'queued-1' });
+    const status = await waitFor('queued status', async () => {
+      const r = await fetch(`${service.url}/webhooks/orders/queued-1`);
+      return r.status === 200 ? ((await r.json()) as any) : undefined;
+    });
+    expect(status).to.include({ id: 'queued-1', source: 'orders', status: 'queued', seq: res.json.seq, deliveries: 0 });
   });
 
   it('stores the raw body byte for byte', async () => {
