@@ -125,7 +125,9 @@ export class WebhookMessageProcessor {
         { reason: 'terminated', deliveries, lastError: `${lastError.code}: ${lastError.message}`, failedAt: now },
       );
       await this.status({ ...base, status: 'dead', lastError, deadLetter: { stream: DEAD_LETTERS_STREAM, subject: dl.subject } });
-      msg.term(`${lastError.code}: ${lastError.message}`.slice(0, 200));
+      // No reason argument: nats-server 2.9 ignores a `+TERM <reason>` and redelivers.
+      // The reason lives in the dead letter's headers and the status instead.
+      msg.term();
       this.o.events.emit({ type: 'webhook.deadLettered', ...common, reason: 'terminated' });
     } catch (e) {
       // Not copied: keep it and try again later rather than lose it.

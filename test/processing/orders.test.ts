@@ -91,5 +91,10 @@ describe('orders pipeline', () => {
     expect(Date.parse(dl!.header.get('Dlq-Failed-At'))).to.be.closeTo(Date.now(), 60_000);
     expect(dl!.header.get('Webhook-Id')).to.equal('no-number');
     expect(JSON.parse(dl!.string())).to.deep.equal({ embeds: [{ description: 'Product\nNo number here' }] });
+    // Terminated for good: not pending acknowledgement, not kept in WEBHOOKS.
+    await waitFor('terminated and removed', async () => {
+      const c = await jsm.consumers.info('WEBHOOKS', 'orders');
+      return c.num_ack_pending === 0 && !(await jsm.streams.getMessage('WEBHOOKS', { seq: res.json.seq }).catch(() => null));
+    });
   });
 });
