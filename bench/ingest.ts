@@ -42,7 +42,7 @@ try {
   const svc = await spawnUntil(
     'node',
     ['--import', 'tsx', join(root, 'src/main.ts')],
-    { NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...pickEnv() },
+    { NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', INGEST_RATE_PER_IP: '0', ...pickEnv() },
     /msg/,
   );
   const serviceUrl = `http://127.0.0.1:${port}/webhooks/orders`;
@@ -82,6 +82,6 @@ try {
 
 function pickEnv(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of ['INGEST_WORKERS']) if (process.env[k]) out[k] = process.env[k]!;
+  for (const k of ['INGEST_WORKERS', 'INGEST_RATE_PER_IP']) if (process.env[k]) out[k] = process.env[k]!;
   return out;
 }

@@ -8,6 +8,7 @@ import { isServiceError } from './errors/serviceError.js';
 import { createLogger, type Log } from './log.js';
 import { startEmbeddedNats } from './nats/embedded.js';
 import type { LocalNats } from './nats/localServer.js';
+import { startOpsHub } from './ops/opsHub.js';
 import { startService } from './service.js';
 
 /** The folder holding nats.conf, from `src/` or `dist/src/`. */
@@ -81,10 +82,13 @@ async function main(): Promise<void> {
     // This process runs the consumers and the dependency actors (one owner per
     // dependency); the workers run only the HTTP edge.
     const processing = await startService(config, log, natsUrl, { edge: false, processing: true });
+    // The workers' /stats, /actors, /metrics and /events are answered from here.
+    const opsHub = startOpsHub(processing.ops.local!, { log });
     const workers = startEdgeWorkers({ count: config.ingest.workers, env: { NATS_URL: natsUrl }, log });
     log.info({ workers: config.ingest.workers, port: config.ingest.port }, 'HTTP edge runs in worker processes');
     onSignals(log, async () => {
       await workers.stop();
+      opsHub.stop();
       await processing.stop();
       await embedded?.stop();
     });

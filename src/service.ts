@@ -6,6 +6,8 @@ import { ensureDeadLetterTopology } from './deadLetters/topology.js';
 import { createHandlers } from './handlers/registry.js';
 import type { SourceHandler } from './processing/handler.js';
 import { startEdge } from './http/edge.js';
+import { isEdgeWorker } from './edgeWorkers.js';
+import { createOperatingView, type OperatingView } from './ops/operatingView.js';
 import { SourceValidator } from './ingest/validator.js';
 import type { Log } from './log.js';
 import { startProcessor, type Processor } from './processing/processor.js';
@@ -31,6 +33,8 @@ export interface RunningService {
   readonly link: NatsLink;
   readonly processor: Processor | undefined;
   readonly actors: DependencyActors | undefined;
+  /** Stats, actor states, metrics and the live feed of this process. */
+  readonly ops: OperatingView;
   /**
    * Stops accepting, lets in-flight publishes and handlers finish, drains
    * NATS and closes the HTTP server.
@@ -82,11 +86,13 @@ export async function startService(
     },
   });
 
+  const ops = createOperatingView({ link, sources: sources.keys(), askPrimary: !roles.processing && isEdgeWorker() });
+
   let server: Server | undefined;
   let url = '';
   let stopEdge: (timeoutMs: number) => Promise<void> = async () => undefined;
   if (roles.edge) {
-    ({ server, url, stop: stopEdge } = await startEdge({ config, log, link, validator }));
+    ({ server, url, stop: stopEdge } = await startEdge({ config, log, link, validator, metrics: ops.metrics, ops: ops.source }));
   }
 
   // The browser must never reach this service's own port (its admin routes).
@@ -94,10 +100,14 @@ export async function startService(
   const actors = roles.processing
     ? await startDependencyActors(config.deps, { log, forbiddenPorts: [port], sessions: linkSessionStore(link) })
     : undefined;
+  if (actors) ops.watchDependencies(actors.runtime);
   let processor: Processor | undefined;
   const processorReady = actors
     ? startProcessor({ config, link, handlers: pipelines, validator, actors, log }).then(
-        (p) => (processor = p),
+        (p) => {
+          ops.watchProcessing(p.events);
+          return (processor = p);
+        },
         (e) => {
           log.fatal({ err: e }, 'processing did not start');
           return undefined;
@@ -111,12 +121,14 @@ export async function startService(
     server,
     link,
     actors,
+    ops,
     get processor() {
       return processor;
     },
     async stop(timeoutMs = config.processing.shutdownTimeoutMs) {
       await stopEdge(timeoutMs);
       await (await processorReady)?.stop();
+      ops.stop();
       await actors?.stop();
       await link.drain();
     },

@@ -4,6 +4,7 @@ import { sources, secretVariable } from '../sources/registry.js';
 import { loadDepsConfig, type DepsConfig } from './deps.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './parse.js';
 import { loadProcessingConfig, type ProcessingConfig } from './processing.js';
+import { loadProtectionConfig, type ProtectionConfig } from './protection.js';
 
 /** Settings of the HTTP edge and the ingest path. */
 export interface IngestConfig {
@@ -42,6 +43,8 @@ export interface ServiceConfig {
   ingest: IngestConfig;
   nats: NatsConfig;
   processing: ProcessingConfig;
+  /** Per-IP rate limit, connection cap and timeouts of the HTTP edge. */
+  protection: ProtectionConfig;
   deps: DepsConfig;
   /** `LOG_LEVEL` @default 'info' */
   logLevel: LevelWithSilent;
@@ -72,6 +75,7 @@ export function loadConfig(env: Env): ServiceConfig {
       statusTtlMs: durationVar(env, 'STATUS_TTL', 7 * 24 * 3_600_000, { minMs: 60_000 }),
     },
     processing: loadProcessingConfig(env, sources.keys()),
+    protection: loadProtectionConfig(env),
     deps: loadDepsConfig(env),
     logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };

@@ -27,6 +27,20 @@ export const ErrorCodes = {
   INGEST_STREAM_UNAVAILABLE: 'INGEST_STREAM_UNAVAILABLE',
   /** The stream refused the message (limits reached, no room). */
   INGEST_STREAM_REFUSED: 'INGEST_STREAM_REFUSED',
+  /** The client IP sent more webhooks than `INGEST_RATE_PER_IP` allows; retry after `Retry-After`. */
+  INGEST_RATE_LIMITED: 'INGEST_RATE_LIMITED',
+  /** The edge process holds `MAX_CONNECTIONS` open connections; the new one is answered and closed. */
+  HTTP_TOO_MANY_CONNECTIONS: 'HTTP_TOO_MANY_CONNECTIONS',
+  /** The request (headers or body) did not arrive within its timeout; the connection is closed. */
+  HTTP_REQUEST_TIMEOUT: 'HTTP_REQUEST_TIMEOUT',
+  /** The connection closed (client gone, or closed for a timeout) before the request was read; nothing was stored. */
+  HTTP_REQUEST_ABORTED: 'HTTP_REQUEST_ABORTED',
+  /** The request is not well-formed HTTP; the connection is closed. */
+  HTTP_BAD_REQUEST: 'HTTP_BAD_REQUEST',
+  /** The request's headers are larger than the server accepts. */
+  HTTP_HEADERS_TOO_LARGE: 'HTTP_HEADERS_TOO_LARGE',
+  /** The process holding the operating data (stats, actors, metrics) did not answer in time. */
+  OPS_UNAVAILABLE: 'OPS_UNAVAILABLE',
   /** The service is shutting down and accepts no new webhooks. */
   SERVICE_SHUTTING_DOWN: 'SERVICE_SHUTTING_DOWN',
   /** No status is recorded for that source and delivery id. */

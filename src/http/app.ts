@@ -1,11 +1,19 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Log } from '../log.js';
+import type { OpsMetrics } from '../ops/metrics.js';
+import type { OpsSource } from '../ops/opsSource.js';
+import type { SseBroadcaster } from '../ops/sse.js';
 import { errorHandler } from './errorHandler.js';
+import { httpMetrics } from './httpMetrics.js';
+import { countIngest, limitIngestRate } from './ingestGuards.js';
+import type { IpRateLimiter } from './ipRateLimiter.js';
 import { mountHealthRoutes } from './routes/health.js';
 import { mountWebhookRoute, type WebhookRouteDeps } from './routes/webhooks.js';
 import type { LinkState, NatsLink } from '../stream/connection.js';
 import { mountDeadLetterRoutes } from './routes/deadLetters.js';
+import { mountOpsRoutes } from './routes/ops.js';
+import { mountStatusPage } from './routes/statusPage.js';
 import { mountWebhookStatusRoute } from './routes/webhookStatus.js';
 
 /** Everything the HTTP edge needs. */
@@ -15,6 +23,14 @@ export interface AppDeps extends WebhookRouteDeps {
   link: NatsLink;
   /** `ADMIN_TOKEN`; undefined disables the admin routes. */
   adminToken: string | undefined;
+  /** Where this process records its metrics. */
+  metrics: OpsMetrics;
+  /** Where `/stats`, `/actors`, `/metrics` and `/events` get their data. */
+  ops: OpsSource;
+  /** The `/events` clients. */
+  sse: SseBroadcaster;
+  /** Per-client-IP limit of `POST /webhooks/*`, and how many proxies to trust for the client's address. */
+  ingestLimit: { limiter: IpRateLimiter; trustedHops: number };
 }
 
 /** Builds the Koa application of the HTTP edge. */
@@ -24,9 +40,15 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   const router = new Router();
   mountHealthRoutes(router, deps.readiness);
-  mountWebhookRoute(router, deps);
+  mountWebhookRoute(router, deps, [
+    countIngest(deps.metrics, new Set(deps.sources.keys())),
+    limitIngestRate(deps.ingestLimit.limiter, deps.ingestLimit.trustedHops, deps.metrics),
+  ]);
   mountWebhookStatusRoute(router, deps.link, deps.sources);
   mountDeadLetterRoutes(router, deps.link, deps.adminToken, deps.sources.keys());
+  mountOpsRoutes(router, deps.ops, deps.sse);
+  mountStatusPage(router);
+  app.use(httpMetrics(deps.metrics));
   app.use(errorHandler(deps.log));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

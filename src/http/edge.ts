@@ -1,12 +1,18 @@
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServiceConfig } from '../config/env.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import type { Log } from '../log.js';
+import type { OpsMetrics } from '../ops/metrics.js';
+import type { OpsSource } from '../ops/opsSource.js';
+import { SseBroadcaster } from '../ops/sse.js';
 import { sources } from '../sources/registry.js';
 import type { NatsLink } from '../stream/connection.js';
 import { WebhookPublisher } from '../stream/publisher.js';
 import { createApp } from './app.js';
+import { guardConnections } from './connectionGuard.js';
+import { IpRateLimiter } from './ipRateLimiter.js';
 
 /** What the HTTP edge needs. */
 export interface EdgeOptions {
@@ -14,6 +20,10 @@ export interface EdgeOptions {
   log: Log;
   link: NatsLink;
   validator: SourceValidator;
+  /** Where this process records its metrics. */
+  metrics: OpsMetrics;
+  /** Where the operating view's routes get their data. */
+  ops: OpsSource;
 }
 
 /** A listening HTTP edge. */
@@ -24,12 +34,20 @@ export interface Edge {
   stop(timeoutMs: number): Promise<void>;
 }
 
-/** Starts the Koa app on `PORT`/`HOST`. */
-export async function startEdge({ config, log, link, validator }: EdgeOptions): Promise<Edge> {
+/**
+ * Starts the Koa app on `PORT`/`HOST` behind the ingest protection: the
+ * connection cap, header/request timeouts and the per-IP limit (each edge
+ * process of a cluster allows its share of `INGEST_RATE_PER_IP`).
+ */
+export async function startEdge({ config, log, link, validator, metrics, ops }: EdgeOptions): Promise<Edge> {
   let accepting = true;
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const publisher = new WebhookPublisher(link);
+  const { protection } = config;
+  const share = cluster.isWorker ? config.ingest.workers : 1;
+  const limiter = new IpRateLimiter({ rate: protection.ratePerIp / share, burst: Math.max(1, protection.burstPerIp / share) });
+  const sse = new SseBroadcaster(ops, { onDropped: (n) => metrics.sseDropped.inc(n), onClients: (n) => metrics.sseClients.set(n) });
   const app = createApp({
     log,
     config: config.ingest,
@@ -40,6 +58,10 @@ export async function startEdge({ config, log, link, validator }: EdgeOptions): 
     readiness: () => link.status(),
     link,
     adminToken: config.processing.adminToken,
+    metrics,
+    ops,
+    sse,
+    ingestLimit: { limiter, trustedHops: protection.trustProxyHops },
   });
   app.middleware.unshift(async (_ctx, next) => {
     inFlight++;
@@ -50,10 +72,18 @@ export async function startEdge({ config, log, link, validator }: EdgeOptions): 
     }
   });
 
-  const server = createServer(app.callback());
+  const server = createServer(
+    {
+      headersTimeout: protection.headersTimeoutMs,
+      requestTimeout: protection.requestTimeoutMs,
+      // How often Node looks for requests past those timeouts.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(protection.headersTimeoutMs / 4))),
+    },
+    app.callback(),
+  );
+  // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
+  guardConnections(server, { maxConnections: protection.maxConnections, metrics, log });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.ingest.port, config.ingest.host, () => resolve());
@@ -69,6 +99,7 @@ export async function startEdge({ config, log, link, validator }: EdgeOptions): 
     url,
     async stop(timeoutMs) {
       accepting = false;
+      sse.close();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       if (inFlight > 0) {

@@ -39,6 +39,13 @@ export function errorHandler(log: Log): Middleware {
         ctx.body = { error: { code, message: (e as Error).message } } satisfies ErrorBody;
         return;
       }
+      if (ctx.req.destroyed) {
+        // The client left, or was cut off for a timeout: there is no one to answer.
+        log.debug({ path: ctx.path, message: (e as Error).message }, 'request aborted');
+        ctx.status = 400;
+        ctx.body = { error: { code: ErrorCodes.HTTP_REQUEST_ABORTED, message: 'the connection closed before the request was read' } } satisfies ErrorBody;
+        return;
+      }
       log.error({ err: e, path: ctx.path }, 'unexpected error');
       ctx.status = 500;
       ctx.body = { error: { code: ErrorCodes.INTERNAL_ERROR, message: 'internal error' } } satisfies ErrorBody;

@@ -51,6 +51,12 @@ export const refuse = {
       headers: { 'Retry-After': '30' },
       cause,
     }),
+  rateLimited: (retryAfterS: number) =>
+    new IngestError(ErrorCodes.INGEST_RATE_LIMITED, 429, `too many webhooks from this client; retry in ${retryAfterS} s`, {
+      retriable: true,
+      details: { retryAfterS },
+      headers: { 'Retry-After': String(retryAfterS) },
+    }),
   shuttingDown: () =>
     new IngestError(ErrorCodes.SERVICE_SHUTTING_DOWN, 503, 'the service is shutting down', {
       retriable: true,

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { IngestConfig } from '../../config/env.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import { isJsonContentType, parseJsonBody, readBody } from '../../ingest/body.js';
@@ -30,10 +30,10 @@ export interface AcceptedBody {
 /**
  * `POST /webhooks/:source`: checks, in order, source, content type, size,
  * signature, UTF-8/JSON and schema, then publishes and answers `202` only
- * after JetStream's ack.
+ * after JetStream's ack. `guards` run first (counting, per-IP limit).
  */
-export function mountWebhookRoute(router: Router, deps: WebhookRouteDeps): void {
-  router.post('/webhooks/:source', async (ctx: Context) => {
+export function mountWebhookRoute(router: Router, deps: WebhookRouteDeps, guards: Middleware[] = []): void {
+  router.post('/webhooks/:source', ...guards, async (ctx: Context) => {
     const receivedAt = new Date();
     const source = ctx.params.source as string;
     if (!deps.accepting()) throw refuse.shuttingDown();

@@ -1,0 +1,72 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { DEAD_LETTERS_STREAM } from '../deadLetters/names.js';
+import { WEBHOOKS_STREAM } from '../stream/names.js';
+import type { StreamStats } from './stats.js';
+
+/** A consumer's backlog. */
+export interface ConsumerBacklog {
+  numPending: number;
+  numAckPending: number;
+}
+
+/** What the stream layer looks like now. */
+export interface NatsSample {
+  consumers: Record<string, ConsumerBacklog | null>;
+  webhooks: StreamStats | null;
+  deadLetters: StreamStats | null;
+}
+
+const EMPTY: NatsSample = { consumers: {}, webhooks: null, deadLetters: null };
+
+async function streamStats(jsm: JetStreamManager, name: string): Promise<StreamStats | null> {
+  try {
+    const info = await jsm.streams.info(name);
+    return { messages: info.state.messages, bytes: info.state.bytes, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
+  } catch {
+    return null;
+  }
+}
+
+async function backlog(jsm: JetStreamManager, source: string): Promise<ConsumerBacklog | null> {
+  try {
+    const info = await jsm.consumers.info(WEBHOOKS_STREAM, source);
+    return { numPending: info.num_pending, numAckPending: info.num_ack_pending };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads each source consumer's backlog and the sizes of `WEBHOOKS` and
+ * `DEAD_LETTERS`. Concurrent callers within `maxAgeMs` share one reading,
+ * so a scrape, `/stats` and the live feed together cost one round of
+ * requests.
+ */
+export class NatsSampler {
+  private last: { at: number; value: Promise<NatsSample> } | undefined;
+
+  constructor(
+    private readonly jsm: () => JetStreamManager | undefined,
+    private readonly sources: readonly string[],
+    private readonly maxAgeMs = 250,
+  ) {}
+
+  /** The current reading; empty fields when NATS is not reachable. */
+  sample(): Promise<NatsSample> {
+    const now = Date.now();
+    if (this.last && now - this.last.at < this.maxAgeMs) return this.last.value;
+    const jsm = this.jsm();
+    const value = jsm ? this.read(jsm) : Promise.resolve(EMPTY);
+    this.last = { at: now, value };
+    return value;
+  }
+
+  private async read(jsm: JetStreamManager): Promise<NatsSample> {
+    const [webhooks, deadLetters, ...backlogs] = await Promise.all([
+      streamStats(jsm, WEBHOOKS_STREAM),
+      streamStats(jsm, DEAD_LETTERS_STREAM),
+      ...this.sources.map((s) => backlog(jsm, s)),
+    ]);
+    return { webhooks, deadLetters, consumers: Object.fromEntries(this.sources.map((s, i) => [s, backlogs[i] ?? null])) };
+  }
+}

@@ -1,0 +1,100 @@
+import type { BreakerState } from '../deps/breaker.js';
+import type { DependencyStatus } from '../deps/status.js';
+import type { ServiceStats } from './stats.js';
+
+/** One dependency as `GET /actors` shows it: its status, with absent times as `null` so every key is always there. */
+export type ActorStatus = Omit<DependencyStatus, 'nextProbeAt' | 'pausedUntil'> & {
+  /** Epoch ms the next probe may go out (open only). */
+  nextProbeAt: number | null;
+  /** Epoch ms a 429's `Retry-After` ends, while it has not. */
+  pausedUntil: number | null;
+};
+
+/** A dependency's status with absent times as `null`. */
+export function actorStatus(d: DependencyStatus): ActorStatus {
+  return { ...d, nextProbeAt: d.nextProbeAt ?? null, pausedUntil: d.pausedUntil ?? null };
+}
+
+/** `GET /actors`: every dependency actor's state. */
+export interface ActorsView {
+  /** ISO time of this snapshot. */
+  at: string;
+  dependencies: ActorStatus[];
+}
+
+/** How a delivery ended, or that a webhook was dead-lettered, as the live feed reports it. */
+export type WebhookOutcome = 'done' | 'retrying' | 'exhausted' | 'deadLettered';
+
+/** One entry of the live feed (`GET /events`); its `type` is the SSE event name. */
+export type LiveEvent =
+  | {
+      type: 'actor';
+      /** What happened: a breaker transition, a crash, a (re)start. */
+      cause: 'transition' | 'crashed' | 'started';
+      dependency: string;
+      from?: BreakerState | undefined;
+      to?: BreakerState;
+      reason?: string;
+      /** Epoch ms of the event. */
+      at: number;
+      /** The dependency's state right after it. */
+      status: ActorStatus | undefined;
+    }
+  | {
+      type: 'webhook';
+      outcome: WebhookOutcome;
+      source: string;
+      id: string;
+      seq: number;
+      deliveries: number;
+      code?: string;
+      reason?: string;
+      durationMs: number;
+      at: number;
+    }
+  | {
+      /** Every few seconds while someone listens: the whole picture. */
+      type: 'snapshot';
+      at: number;
+      stats: ServiceStats;
+      actors: ActorsView;
+      /** Only in the first snapshot a client gets: the latest notable events, oldest first. */
+      recent?: LiveEvent[];
+    }
+  | {
+      /** Webhook events left out of the feed because there were too many at once (counters still count them). */
+      type: 'suppressed';
+      count: number;
+      at: number;
+    };
+
+/** Receives live events in batches (at most one batch per flush interval). */
+export type LiveListener = (batch: readonly LiveEvent[]) => void;
+
+/**
+ * Where the HTTP routes of the operating view get their data: the process
+ * itself, or in an edge worker, the primary process that runs processing.
+ */
+export interface OpsSource {
+  /** @throws ServiceError OPS_UNAVAILABLE when the data's owner does not answer in time. */
+  stats(): Promise<ServiceStats>;
+  /** @throws ServiceError OPS_UNAVAILABLE when the data's owner does not answer in time. */
+  actors(): Promise<ActorsView>;
+  /**
+   * The latest notable events (breaker changes, crashes, retries, dead letters), oldest first.
+   * @throws ServiceError OPS_UNAVAILABLE when the data's owner does not answer in time.
+   */
+  recent(): Promise<LiveEvent[]>;
+  /**
+   * Prometheus text exposition (format 0.0.4) of the whole service.
+   * @throws ServiceError OPS_UNAVAILABLE when the data's owner does not answer in time.
+   */
+  metrics(): Promise<string>;
+  /**
+   * Receives live events from now on.
+   * @returns a function that unsubscribes
+   */
+  subscribe(listener: LiveListener): () => void;
+  /** Releases timers and listeners. */
+  stop(): void;
+}

@@ -1,0 +1,36 @@
+/**
+ * The last `capacity` durations in a ring buffer, for a percentile over
+ * recent work in bounded memory (the histogram metrics keep the long view).
+ */
+export class RecentDurations {
+  private readonly values: Float64Array;
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity = 2048) {
+    this.values = new Float64Array(capacity);
+  }
+
+  /** How many durations the window holds now. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Records one duration in ms. */
+  add(ms: number): void {
+    this.values[this.next] = ms;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /**
+   * The `q` quantile (0..1) of the window by the nearest-rank method; null when empty.
+   * @throws RangeError when `q` is outside 0..1.
+   */
+  quantile(q: number): number | null {
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be between 0 and 1, got ${q}`);
+    if (this.count === 0) return null;
+    const sorted = this.values.slice(0, this.count).sort();
+    return sorted[Math.max(0, Math.ceil(q * this.count) - 1)]!;
+  }
+}

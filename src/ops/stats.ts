@@ -1,0 +1,129 @@
+import type { MetricsJson } from './metrics.js';
+import { METRIC_PREFIX } from './metrics.js';
+
+/** One source's numbers in `GET /stats`. */
+export interface SourceStats {
+  /** `num_pending` + `num_ack_pending` of its consumer; null when NATS is not reachable. */
+  pending: number | null;
+  /** Not yet delivered. */
+  numPending: number | null;
+  /** Delivered, not yet acknowledged (running or waiting for a retry). */
+  numAckPending: number | null;
+  received: number;
+  published: number;
+  processed: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  inFlight: number;
+}
+
+/** A stream's size. */
+export interface StreamStats {
+  messages: number;
+  bytes: number;
+  /** Sequence of the oldest and newest message (0 when empty). */
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** `GET /stats`. Counters count since the service started. */
+export interface ServiceStats {
+  /** ISO time of this snapshot. */
+  at: string;
+  uptimeS: number;
+  /** `POST /webhooks/*` requests that reached the route. */
+  received: number;
+  /** Stored in `WEBHOOKS` (202). */
+  published: number;
+  /** Resends inside the duplicate window (202, nothing stored). */
+  duplicates: number;
+  /** Refused at the edge, by error code. */
+  refused: { total: number; byCode: Record<string, number> };
+  /** Deliveries that ended with the result stored. */
+  processed: number;
+  /** Deliveries that failed (retried, exhausted or terminated). */
+  failed: number;
+  /** Failed deliveries scheduled for another attempt. */
+  retried: number;
+  /** Webhooks moved to `DEAD_LETTERS`. */
+  deadLettered: number;
+  /** Deliveries running now. */
+  inFlight: number;
+  /** Mean duration of every finished delivery; null before the first. */
+  avgProcessingMs: number | null;
+  /** 99th percentile of the last deliveries' durations (see `p99Window`); null before the first. */
+  p99ProcessingMs: number | null;
+  /** How many recent deliveries `p99ProcessingMs` covers. */
+  p99Window: number;
+  /** processed / (processed + deadLettered): the share of finished webhooks that ended well; null before any. */
+  successRate: number | null;
+  sources: Record<string, SourceStats>;
+  /** `WEBHOOKS`; null when NATS is not reachable. */
+  stream: StreamStats | null;
+  /** `DEAD_LETTERS`; null when NATS is not reachable. */
+  deadLetters: StreamStats | null;
+  /** What the ingest protection did. */
+  protection: {
+    rateLimited: number;
+    connectionsRefused: number;
+    slowClientsClosed: number;
+    openConnections: number;
+    sseClients: number;
+    sseDropped: number;
+  };
+  nats: { ready: boolean; reason: string };
+}
+
+/** The edge's counters, read back from (possibly aggregated) metrics. */
+export interface IngestCounters {
+  received: Record<string, number>;
+  published: Record<string, number>;
+  duplicates: Record<string, number>;
+  refusedByCode: Record<string, number>;
+  rateLimited: number;
+  connectionsRefused: number;
+  slowClientsClosed: number;
+  openConnections: number;
+  sseClients: number;
+  sseDropped: number;
+}
+
+/** Sums a metric's values grouped by one label ('' groups everything under ''). */
+function sumBy(json: MetricsJson, metric: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const m = json.find((x) => x.name === `${METRIC_PREFIX}${metric}`);
+  for (const v of m?.values ?? []) {
+    const key = label === '' ? '' : String(v.labels[label] ?? '');
+    out[key] = (out[key] ?? 0) + v.value;
+  }
+  return out;
+}
+
+const total = (json: MetricsJson, metric: string) => sumBy(json, metric, '')[''] ?? 0;
+
+/**
+ * Reads the edge's counters from metrics JSON, so that the same code works
+ * for one process and for the sum of every edge worker.
+ */
+export function ingestCountersFrom(json: MetricsJson): IngestCounters {
+  return {
+    received: sumBy(json, 'webhooks_received_total', 'source'),
+    published: sumBy(json, 'webhooks_published_total', 'source'),
+    duplicates: sumBy(json, 'webhooks_duplicate_total', 'source'),
+    refusedByCode: sumBy(json, 'webhooks_refused_total', 'code'),
+    rateLimited: total(json, 'ingest_rate_limited_total'),
+    connectionsRefused: total(json, 'connections_refused_total'),
+    slowClientsClosed: total(json, 'slow_clients_closed_total'),
+    openConnections: total(json, 'open_connections'),
+    sseClients: total(json, 'sse_clients'),
+    sseDropped: total(json, 'sse_dropped_events_total'),
+  };
+}
+
+/** Sum of a record's values. */
+export function sumOf(r: Record<string, number>): number {
+  let s = 0;
+  for (const v of Object.values(r)) s += v;
+  return s;
+}

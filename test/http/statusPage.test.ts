@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright';
+import { TestNats } from '../helpers/natsServer.js';
+import { postWebhook, startTestService } from '../helpers/service.js';
+import { ScriptedOrders } from '../helpers/pipelines.js';
+import { waitFor } from '../helpers/waitFor.js';
+import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
+import type { StubServer } from '../stubs/stubServer.js';
+import type { SourceHandler } from '../../src/processing/handler.js';
+import type { RunningService } from '../../src/service.js';
+
+const ADMIN = 'admin-token-for-tests-0123456789';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** An `audiobooks` pipeline that asks Audnex for the book. */
+const books: SourceHandler = {
+  source: 'audiobooks',
+  needs: ['audnex'],
+  async handle(_payload, deps, meta) {
+    const book = await deps.audnex.getBook(PROJECT_HAIL_MARY.asin);
+    return [{ key: meta.id, value: { found: book.found } }];
+  },
+};
+
+describe('status page (GET /) in Chromium', function () {
+  this.timeout(60_000);
+  let nats: TestNats;
+  let stub: StubServer;
+  let service: RunningService;
+  let orders: ScriptedOrders;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async () => {
+    nats = await TestNats.start();
+    stub = await startAudnexStub();
+    orders = new ScriptedOrders();
+    service = await startTestService(
+      nats,
+      {
+        ADMIN_TOKEN: ADMIN,
+        AUDNEX_URL: stub.url,
+        AUDNEX_RATE: '100',
+        AUDNEX_BURST: '10',
+        AUDNEX_BREAKER_THRESHOLD: '2',
+        AUDNEX_BREAKER_COOLDOWN_MS: '1000',
+        RETRY_BACKOFF: '50ms',
+        MAX_DELIVER: '2',
+      },
+      { edge: true, processing: true },
+      new Map<string, SourceHandler>([
+        ['orders', orders],
+        ['audiobooks', books],
+      ]),
+    );
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => {
+      // The event stream is cut when the test ends; nothing else may fail.
+      if (!r.url().endsWith('/events')) problems.push(`request failed: ${r.url()}`);
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await service?.stop(1000);
+    await stub?.close();
+    await nats?.dispose();
+  });
+
+  it('loads with no console errors and shows the live state', async () => {
+    const res = await page.goto(service.url);
+    expect(res!.status()).to.equal(200);
+    expect(res!.headers()['content-security-policy']).to.contain("script-src 'self'");
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.locator('[data-dep="audnex"][data-state="closed"]').waitFor();
+    await page.locator('[data-source="orders"]').waitFor();
+    expect(await page.locator('#overall').textContent()).to.equal('All systems normal');
+    expect(await page.locator('#find-source option').allTextContents()).to.include.members(['orders', 'audiobooks', 'pages']);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('turns a dependency card from closed to open when its stub fails, and back when it recovers', async () => {
+    const card = page.locator('[data-dep="audnex"]');
+    stub.setMode({ kind: 'status', status: 503 });
+    for (let i = 0; i < 3; i++) await postWebhook(service.url, 'audiobooks', { asin: PROJECT_HAIL_MARY.asin }, { 'webhook-id': `book-${i}` });
+
+    await page.locator('[data-dep="audnex"][data-state="open"]').waitFor({ timeout: 10_000 });
+    expect(await card.locator('.badge').textContent()).to.equal('open');
+    expect(await card.locator('.dep-reason').textContent()).to.match(/DEP_SERVER_ERROR/);
+    expect(await page.locator('#overall').getAttribute('data-level')).to.equal('bad');
+    expect(await page.locator('#overall').textContent()).to.contain('audnex');
+    expect(await page.locator('#feed').textContent()).to.match(/audnex.*closed → open/);
+
+    stub.setMode({ kind: 'ok' });
+    await page.locator('[data-dep="audnex"][data-state="closed"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('#overall').textContent()).to.equal('All systems normal');
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('replays a dead letter through its button once the admin token is given', async () => {
+    const statusOf = async () => ((await (await fetch(`${service.url}/webhooks/orders/dl-1`)).json()) as any).status;
+    orders.alwaysFail.add('dl-1');
+    await postWebhook(service.url, 'orders', { embeds: [{ description: 'Order Number\nDL-1' }] }, { 'webhook-id': 'dl-1' });
+    await waitFor('dl-1 dead', async () => (await statusOf()) === 'dead', { timeoutMs: 20_000 });
+    orders.alwaysFail.delete('dl-1');
+
+    await page.fill('#token-input', ADMIN);
+    await page.click('#token-form button[type="submit"]');
+    const row = page.locator('.dl', { hasText: 'orders/dl-1' });
+    await row.waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('webhook-relay-admin-token')")).to.equal(ADMIN);
+    expect(await row.locator('.dl-meta').textContent()).to.contain('max_deliveries');
+    await row.locator('button[data-action="replay"]').click();
+
+    await page.locator('#dl-message', { hasText: 'Replayed orders/dl-1' }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    await waitFor('the replayed webhook done', async () => (await statusOf()) === 'done', { timeoutMs: 15_000 });
+
+    // Its status is one click away.
+    await page.fill('#find-id', 'dl-1');
+    await page.selectOption('#find-source', 'orders');
+    await page.click('#find-form button[type="submit"]');
+    await page.locator('#find-result .badge.done').waitFor();
+    expect(problems).to.deep.equal([]);
+  });
+});
