@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
 import { once } from 'node:events';
 import autocannon from 'autocannon';
 
@@ -76,4 +77,25 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 /** Formats a row of figures for the console. */
 export function row(name: string, r: LoadResult): string {
   return `${name.padEnd(8)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50Ms).padStart(4)} ms   p99 ${String(r.p99Ms).padStart(4)} ms   2xx ${r.ok2xx}   non-2xx ${r.non2xx}   errors ${r.errors}`;
+}
+
+function readyOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    // A new connection each time, so every edge process gets asked.
+    const req = get({ host: '127.0.0.1', port, path: '/ready', agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** Waits until `/ready` answers 200 on 20 new connections in a row (every edge process is ready). */
+export async function waitAllReady(port: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let ok = 0; ok < 20; ) {
+    ok = (await readyOnce(port)) ? ok + 1 : 0;
+    if (Date.now() > deadline) throw new Error('the service did not become ready');
+    if (ok === 0) await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench:ingest`: autocannon (100 connections, 10 s, the README's
- * `orders` body) against the real service on a real nats-server, and against
+ * `orders` body) against the real service's HTTP edge (`SERVICE_ROLE=edge`:
+ * nothing consumes meanwhile) on a real nats-server, and against
  * a bare Koa route that reads, parses and validates without publishing.
  * Prints requests/s, p50/p99, non-2xx, stored vs 2xx, and the ratio.
  */
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { freePort, startLocalNats } from '../src/nats/localServer.js';
-import { load, row, spawnUntil, stopChild } from './harness.js';
+import { load, row, spawnUntil, stopChild, waitAllReady } from './harness.js';
 
 const durationS = Number(process.env.BENCH_DURATION_S ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -42,16 +43,11 @@ try {
   const svc = await spawnUntil(
     'node',
     ['--import', 'tsx', join(root, 'src/main.ts')],
-    { NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', INGEST_RATE_PER_IP: '0', ...pickEnv() },
+    { NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', INGEST_RATE_PER_IP: '0', SERVICE_ROLE: 'edge', ...pickEnv() },
     /msg/,
   );
   const serviceUrl = `http://127.0.0.1:${port}/webhooks/orders`;
-  for (let i = 0; ; i++) {
-    const r = await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined);
-    if (r?.status === 200) break;
-    if (i > 300) throw new Error('the service did not become ready');
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  await waitAllReady(port);
   await load(serviceUrl, body, { connections, durationS: 2 });
   const before = (await jsm.streams.info('WEBHOOKS')).state;
   const ingest = await load(serviceUrl, body, { connections, durationS });
@@ -62,7 +58,7 @@ try {
   // sequence in that range with no deletions is a stored webhook.
   const acked = new Set(ingest.seqs);
   const inRange = [...acked].filter((s) => s > before.last_seq && s <= after.last_seq).length;
-  const stored = after.messages - before.messages;
+  const stored = after.last_seq - before.last_seq;
   const ackedStored = after.num_deleted === before.num_deleted ? inRange : 0;
 
   const ratio = ingest.requestsPerSec / bareResult.requestsPerSec;

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
 
   if (isEdgeWorker()) {
-    const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false });
+    const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false, listenAfterReadyMs: 10_000 });
     onSignals(log, () => edge.stop());
     return;
   }
@@ -78,10 +78,11 @@ async function main(): Promise<void> {
   const embedded = config.nats.url === undefined ? await startLocalNatsFor(config, log) : undefined;
   const natsUrl = config.nats.url ?? embedded!.url;
 
+  const processingHere = config.ingest.role === 'all';
   if (config.ingest.workers > 1) {
     // This process runs the consumers and the dependency actors (one owner per
     // dependency); the workers run only the HTTP edge.
-    const processing = await startService(config, log, natsUrl, { edge: false, processing: true });
+    const processing = await startService(config, log, natsUrl, { edge: false, processing: processingHere });
     // The workers' /stats, /actors, /metrics and /events are answered from here.
     const opsHub = startOpsHub(processing.ops.local!, { log });
     const workers = startEdgeWorkers({ count: config.ingest.workers, env: { NATS_URL: natsUrl }, log });
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const service = await startService(config, log, natsUrl);
+  const service = await startService(config, log, natsUrl, { edge: true, processing: processingHere });
   onSignals(log, async () => {
     await service.stop();
     await embedded?.stop();

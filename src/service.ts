@@ -23,6 +23,13 @@ export interface ServiceRoles {
   edge: boolean;
   /** Consumers, dependency actors and the dead-letter mover. */
   processing: boolean;
+  /**
+   * Wait up to this long for NATS before listening, so a process that shares
+   * the port with ready siblings takes no traffic it would refuse. Past it
+   * the edge listens anyway and `/ready` says why it is not ready.
+   * @default 0
+   */
+  listenAfterReadyMs?: number;
 }
 
 /** A running service instance. */
@@ -92,6 +99,9 @@ export async function startService(
   let url = '';
   let stopEdge: (timeoutMs: number) => Promise<void> = async () => undefined;
   if (roles.edge) {
+    if (roles.listenAfterReadyMs) {
+      await Promise.race([link.whenReady(), new Promise((r) => setTimeout(r, roles.listenAfterReadyMs).unref())]);
+    }
     ({ server, url, stop: stopEdge } = await startEdge({ config, log, link, validator, metrics: ops.metrics, ops: ops.source }));
   }
 

@@ -33,6 +33,8 @@ export interface SourceConsumerOptions {
 export class SourceConsumer {
   private running = false;
   private readonly inFlight = new Map<JsMsg, AbortController>();
+  /** Pulled, not started yet (only for pipelines that need no dependency). */
+  private waiting: JsMsg[] = [];
   private current: ConsumerMessages | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -87,10 +89,15 @@ export class SourceConsumer {
         await this.sleep(allowance.retryAfterMs);
         continue;
       }
-      // Pull in batches of at least half the free slots: one pull request per
+      // A pipeline that needs no dependency can never be paused, so it pulls
+      // the next batch while the current one runs; one that may be paused
+      // pulls only what it can start, so waiting webhooks spend no deliveries.
+      const capacity = allowance.maxInFlight + (this.o.handler.needs.length === 0 ? allowance.maxInFlight : 0);
+      const held = this.inFlight.size + this.waiting.length;
+      const want = capacity - held;
+      // Pull in batches of at least half the room: one pull request per
       // finished message would make the round trip the bottleneck.
-      const want = allowance.maxInFlight - this.inFlight.size;
-      if (want <= 0 || (this.inFlight.size > 0 && want < Math.ceil(allowance.maxInFlight / 2))) {
+      if (want <= 0 || (held > 0 && want < Math.ceil(capacity / 2))) {
         await this.sleep(1000);
         continue;
       }
@@ -103,7 +110,8 @@ export class SourceConsumer {
             msg.nak();
             continue;
           }
-          this.dispatch(msg);
+          this.waiting.push(msg);
+          this.startWaiting();
         }
       } catch (e) {
         if (!this.running) break;
@@ -116,6 +124,13 @@ export class SourceConsumer {
     }
   }
 
+  /** Starts pulled messages while there are free slots. */
+  private startWaiting(): void {
+    if (!this.running) return;
+    const { maxInFlight } = pullAllowance(this.o.gate, this.o.handler.needs, this.o.concurrency);
+    while (this.waiting.length > 0 && this.inFlight.size < Math.max(1, maxInFlight)) this.dispatch(this.waiting.shift()!);
+  }
+
   private dispatch(msg: JsMsg): void {
     const abort = new AbortController();
     this.inFlight.set(msg, abort);
@@ -124,6 +139,7 @@ export class SourceConsumer {
       .catch((e) => this.o.log.error({ err: e, source: this.source, seq: msg.seq }, 'processing crashed'))
       .finally(() => {
         this.inFlight.delete(msg);
+        this.startWaiting();
         this.poke();
       });
   }
@@ -138,6 +154,7 @@ export class SourceConsumer {
     this.current?.stop();
     this.poke();
     await this.loop;
+    for (const msg of this.waiting.splice(0)) msg.nak();
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));

@@ -29,12 +29,14 @@ describe('loadConfig', () => {
       MAX_BODY_BYTES: '2048',
       DUPLICATE_WINDOW: '5m',
       LOG_LEVEL: 'debug',
+      SERVICE_ROLE: 'edge',
       WEBHOOK_SECRET_ORDERS: 'whsec_c2VjcmV0LXNlY3JldA== second-secret',
     });
     expect(c.ingest).to.include({ port: 8080, host: '127.0.0.1', maxBodyBytes: 2048, duplicateWindowMs: 300_000 });
     expect(c.nats.url).to.equal('nats://10.0.0.1:4222,nats://10.0.0.2:4222');
     expect(c.ingest.secrets.get('orders')).to.deep.equal(['whsec_c2VjcmV0LXNlY3JldA==', 'second-secret']);
     expect(c.logLevel).to.equal('debug');
+    expect(c.ingest.role).to.equal('edge');
   });
 
   for (const [name, value] of [
@@ -44,6 +46,7 @@ describe('loadConfig', () => {
     ['DUPLICATE_WINDOW', '120'],
     ['DUPLICATE_WINDOW', 'soon'],
     ['LOG_LEVEL', 'loud'],
+    ['SERVICE_ROLE', 'worker'],
     ['NATS_URL', 'http://x'],
     ['WEBHOOK_SECRET_ORDRES', 'some-long-secret'],
     ['WEBHOOK_SECRET_ORDERS', 'short'],
