@@ -10,6 +10,7 @@ import { track } from '../helpers/controlledDependency.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { ANDY_WEIR, HAIL_MARY_CHAPTERS, PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
 import type { StubServer } from '../stubs/stubServer.js';
+import { failureOf, codeOf } from '../helpers/outcomes.js';
 
 const ASIN = PROJECT_HAIL_MARY.asin;
 // Timer lateness and loopback latency on top of an exact deadline.
@@ -25,22 +26,6 @@ describe('audnex actor', () => {
     runtime = startDependencies({ audnex: audnexDependency(settings) }, { restart: { baseDelayMs: 50 } });
     audnex = runtime.deps.audnex;
   }
-  const failureOf = async (p: Promise<unknown>): Promise<DependencyError> => {
-    try {
-      await p;
-    } catch (e) {
-      return e as DependencyError;
-    }
-    throw new Error('expected the call to fail');
-  };
-  const codeOf = async (p: Promise<unknown>) => {
-    try {
-      await p;
-      return 'resolved';
-    } catch (e) {
-      return (e as DependencyError).code;
-    }
-  };
 
   beforeEach(async () => {
     stub = await startAudnexStub();

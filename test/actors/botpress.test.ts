@@ -4,11 +4,11 @@ import { botpressDependency, type BotpressHandle, type BotpressSettings } from '
 import { pollDelayMs, systemClock, type PollClock } from '../../actors/botpressIndexing.js';
 import { DEPS_DEFAULTS } from '../../src/config/deps.js';
 import type { DependencyDefinition } from '../../src/deps/definition.js';
-import type { DependencyError } from '../../src/deps/errors.js';
 import { startDependencies, type DependencyRuntime } from '../../src/deps/runtime.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startBotpressStub, type BotpressStub } from '../stubs/botpress.js';
 import type { StubMode } from '../stubs/stubServer.js';
+import { failureOf, codeOf } from '../helpers/outcomes.js';
 
 // Timer lateness and loopback latency on top of an exact deadline.
 const TOLERANCE_MS = 5;
@@ -50,15 +50,6 @@ describe('botpress actor', () => {
     runtime = startDependencies({ botpress: botpressDependency(settings, { clock: pollClock }) }, { restart: { baseDelayMs: 50 } });
     botpress = runtime.deps.botpress;
   }
-  const failureOf = async (p: Promise<unknown>): Promise<DependencyError> => {
-    try {
-      await p;
-    } catch (e) {
-      return e as DependencyError;
-    }
-    throw new Error('expected the call to fail');
-  };
-  const codeOf = async (p: Promise<unknown>) => (await failureOf(p)).code;
   const paths = () => stub.server.calls.map((c) => `${c.method} ${c.path.replace(/file_\w+/, '{id}')}`);
 
   beforeEach(async () => {

@@ -12,19 +12,12 @@ import { track } from '../helpers/controlledDependency.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { BIG_TEXT_CHARS, FORM_ACCOUNT, startPagesStub } from '../stubs/pages.js';
 import { StubServer } from '../stubs/stubServer.js';
+import { failureOf } from '../helpers/outcomes.js';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Set before the first launch: Chromium and its children inherit it, so leaks are found even after re-parenting.
 const MARKER_NAME = 'BROWSER_ACTOR_TEST_RUN';
 
-const failureOf = async (p: Promise<unknown>): Promise<DependencyError> => {
-  try {
-    await p;
-  } catch (e) {
-    return e as DependencyError;
-  }
-  throw new Error('expected the call to fail');
-};
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {

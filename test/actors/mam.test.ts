@@ -15,6 +15,7 @@ import { TestNats } from '../helpers/natsServer.js';
 import { track } from '../helpers/controlledDependency.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { MAM_ACCOUNT, startMamStub, type MamStub } from '../stubs/mam.js';
+import { failureOf } from '../helpers/outcomes.js';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOLERANCE_MS = 5;
@@ -40,14 +41,6 @@ const PROJECT_HAIL_MARY: MamTorrent = {
 
 type Runtime = DependencyRuntime<{ browser: DependencyDefinition<BrowserHandle>; mam: DependencyDefinition<MamHandle> }>;
 
-const failureOf = async (p: Promise<unknown>): Promise<DependencyError> => {
-  try {
-    await p;
-  } catch (e) {
-    return e as DependencyError;
-  }
-  throw new Error('expected the call to fail');
-};
 
 describe('mam actor', function () {
   this.timeout(60_000);

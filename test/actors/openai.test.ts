@@ -16,6 +16,7 @@ import type { DependencyError } from '../../src/deps/errors.js';
 import { startDependencies, type DependencyRuntime } from '../../src/deps/runtime.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startOpenAIStub, type OpenAIStub } from '../stubs/openai.js';
+import { failureOf, codeOf } from '../helpers/outcomes.js';
 
 // Timer lateness and loopback latency on top of an exact deadline.
 const TOLERANCE_MS = 5;
@@ -56,15 +57,6 @@ describe('openai actor', () => {
     runtime = startDependencies({ openai: openaiDependency(settings, options) }, { restart: { baseDelayMs: 50 } });
     openai = runtime.deps.openai;
   }
-  const failureOf = async (p: Promise<unknown>): Promise<DependencyError> => {
-    try {
-      await p;
-    } catch (e) {
-      return e as DependencyError;
-    }
-    throw new Error('expected the call to fail');
-  };
-  const codeOf = async (p: Promise<unknown>) => (await failureOf(p)).code;
 
   beforeEach(async () => {
     stub = await startOpenAIStub();
