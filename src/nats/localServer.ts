@@ -95,7 +95,9 @@ export async function startLocalNats(options: LocalNatsOptions): Promise<LocalNa
     '--jetstream',
     '--store_dir', options.storeDir,
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches only the service,
+  // which drains its connection before stopping this server.
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let exitInfo: string | undefined;
   child.once('exit', (code, signal) => {
