@@ -45,9 +45,13 @@ export class WebhookMessageProcessor {
     const started = Date.now();
     const base = { id, source, seq: msg.seq, deliveries };
     this.o.events.emit({ type: 'webhook.processing', source, id, seq: msg.seq, deliveries, at: started });
-    // Quick handlers go straight from queued to done; a slow one shows as processing.
-    const slow = setTimeout(() => void this.status({ ...base, status: 'processing' }), 250);
-    const working = setInterval(() => msg.working(), this.o.workingIntervalMs ?? 10_000);
+    // Quick handlers go straight from queued to done and arm one timer; a
+    // slow one shows as processing and keeps telling JetStream it is busy.
+    let working: NodeJS.Timeout | undefined;
+    const slow = setTimeout(() => {
+      void this.status({ ...base, status: 'processing' });
+      working = setInterval(() => msg.working(), this.o.workingIntervalMs ?? 10_000);
+    }, 250);
     try {
       const payload = this.payload(msg, source);
       const results = await handler.handle(payload, deps, {

@@ -1,4 +1,4 @@
-import type { KV } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import type { ServiceConfig } from '../config/env.js';
 import { DeadLetterMover } from '../deadLetters/mover.js';
 import type { SourceValidator } from '../ingest/validator.js';
@@ -9,7 +9,7 @@ import { ProcessingEvents } from './events.js';
 import type { SourceHandler } from './handler.js';
 import { WebhookMessageProcessor } from './messageProcessor.js';
 import { SourceConsumer } from './sourceConsumer.js';
-import { ensureBuckets, KvWriter, STATUS_BUCKET } from './stores.js';
+import { KvWriter, STATUS_BUCKET } from './stores.js';
 
 /** Everything the processor needs. */
 export interface ProcessorOptions {
@@ -25,7 +25,6 @@ export interface ProcessorOptions {
 export interface Processor {
   readonly events: ProcessingEvents;
   readonly consumers: readonly SourceConsumer[];
-  readonly buckets: ReadonlyMap<string, KV>;
   /** Stops pulling, lets handlers finish (up to `SHUTDOWN_TIMEOUT_MS`), naks the rest. */
   stop(): Promise<void>;
 }
@@ -38,7 +37,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   const { config, link, log } = o;
   await link.whenReady();
   const nc = link.nc!;
-  const buckets = await ensureBuckets(nc, o.handlers.keys(), { statusTtlMs: config.nats.statusTtlMs });
+  // The link's set-up has created every bucket; processing only binds to the status bucket.
+  const statusKv = await new Kvm(nc).open(STATUS_BUCKET);
   const kv = new KvWriter(nc);
   const events = new ProcessingEvents();
   const processor = new WebhookMessageProcessor({
@@ -61,7 +61,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
         log,
       }),
   );
-  const mover = new DeadLetterMover({ js: link.js!, jsm: link.jsm!, statusKv: buckets.get(STATUS_BUCKET)!, kv, events, log });
+  const mover = new DeadLetterMover({ js: link.js!, jsm: link.jsm!, statusKv, kv, events, log });
   for (const c of consumers) c.start();
   mover.start();
   log.info({ sources: consumers.map((c) => c.source) }, 'processing started');
@@ -69,7 +69,6 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   return {
     events,
     consumers,
-    buckets,
     async stop() {
       await Promise.all(consumers.map((c) => c.stop(config.processing.shutdownTimeoutMs)));
       await mover.stop();

@@ -31,3 +31,15 @@ export class ScriptedOrders implements SourceHandler<{ embeds: { description?: s
 export function only(h: SourceHandler): ReadonlyMap<string, SourceHandler> {
   return new Map([[h.source, h]]);
 }
+
+/** A pipeline for `source` that looks one book up in Audnex per webhook, so Audnex's breaker gates it. */
+export function audnexLookups(source: string, asin: string): SourceHandler {
+  return {
+    source,
+    needs: ['audnex'],
+    async handle(_payload, deps, meta) {
+      const book = await deps.audnex.getBook(asin);
+      return [{ key: meta.id, value: { found: book.found } }];
+    },
+  };
+}

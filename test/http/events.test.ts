@@ -4,22 +4,15 @@ import { postWebhook, startTestService } from '../helpers/service.js';
 import { parsePrometheusText, sampleValue } from '../helpers/promText.js';
 import { SseClient } from '../helpers/sseClient.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { audnexLookups } from '../helpers/pipelines.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
 import type { StubServer } from '../stubs/stubServer.js';
-import type { SourceHandler } from '../../src/processing/handler.js';
 import type { RunningService } from '../../src/service.js';
 
 const body = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] });
 
-/** An `orders` pipeline that looks a book up in Audnex for every webhook. */
-const lookups: SourceHandler = {
-  source: 'orders',
-  needs: ['audnex'],
-  async handle(_payload, deps, meta) {
-    const book = await deps.audnex.getBook(PROJECT_HAIL_MARY.asin);
-    return [{ key: meta.id, value: { found: book.found } }];
-  },
-};
+/** An `orders` pipeline that asks Audnex for a book per webhook. */
+const lookups = audnexLookups('orders', PROJECT_HAIL_MARY.asin);
 
 describe('GET /events (live feed)', () => {
   let nats: TestNats;

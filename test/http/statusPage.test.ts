@@ -4,23 +4,17 @@ import { TestNats } from '../helpers/natsServer.js';
 import { postWebhook, startTestService } from '../helpers/service.js';
 import { ScriptedOrders } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { audnexLookups } from '../helpers/pipelines.js';
+import type { SourceHandler } from '../../src/processing/handler.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
 import type { StubServer } from '../stubs/stubServer.js';
-import type { SourceHandler } from '../../src/processing/handler.js';
 import type { RunningService } from '../../src/service.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** An `audiobooks` pipeline that asks Audnex for the book. */
-const books: SourceHandler = {
-  source: 'audiobooks',
-  needs: ['audnex'],
-  async handle(_payload, deps, meta) {
-    const book = await deps.audnex.getBook(PROJECT_HAIL_MARY.asin);
-    return [{ key: meta.id, value: { found: book.found } }];
-  },
-};
+/** An `audiobooks` pipeline that asks Audnex for a book per webhook. */
+const books = audnexLookups('audiobooks', PROJECT_HAIL_MARY.asin);
 
 describe('status page (GET /) in Chromium', function () {
   this.timeout(60_000);

@@ -3,11 +3,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { TestNats } from '../helpers/natsServer.js';
 import { inspector, postWebhook, startTestService } from '../helpers/service.js';
-import { only, ScriptedOrders } from '../helpers/pipelines.js';
+import { audnexLookups, only, ScriptedOrders } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startAudnexStub, PROJECT_HAIL_MARY } from '../stubs/audnex.js';
 import type { StubServer } from '../stubs/stubServer.js';
-import type { SourceHandler } from '../../src/processing/handler.js';
 import type { RunningService } from '../../src/service.js';
 
 const body = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] });
@@ -88,14 +87,7 @@ describe('processing resilience', () => {
 
     it('stops pulling, spends no deliveries, and resumes when the breaker lets a probe through', async function () {
       this.timeout(30_000);
-      const lookups: SourceHandler = {
-        source: 'orders',
-        needs: ['audnex'],
-        async handle(_payload, deps, meta) {
-          const book = await deps.audnex.getBook(PROJECT_HAIL_MARY.asin);
-          return [{ key: meta.id, value: { found: book.found } }];
-        },
-      };
+      const lookups = audnexLookups('orders', PROJECT_HAIL_MARY.asin);
       stub.setMode({ kind: 'status', status: 503 });
       service = await startTestService(
         nats,
