@@ -1,10 +1,10 @@
-import type { HttpDependencySettings } from '../src/config/deps.js';
-import type { DependencyCaller } from '../src/deps/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/deps/definition.js';
-import { RejectedError } from '../src/deps/errors.js';
-import { requestJson } from '../src/deps/http.js';
-import { found, notFound, type Lookup } from '../src/deps/lookup.js';
-import { responseValidator } from '../src/deps/validation.js';
+import type { HttpDependencySettings } from '../src/config/dependencies.js';
+import type { DependencyCaller } from '../src/runtime/caller.js';
+import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { RejectedError } from '../src/runtime/errors.js';
+import { requestJson } from './httpClient.js';
+import { found, notFound, type Lookup } from './lookup.js';
+import { responseValidator } from './responseValidator.js';
 import {
   AUDNEX_REGIONS,
   authorSchema,

@@ -1,7 +1,7 @@
-import type { DepsConfig } from '../src/config/deps.js';
-import type { DependencyCaller } from '../src/deps/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/deps/definition.js';
-import { RejectedError } from '../src/deps/errors.js';
+import type { DependenciesConfig } from '../src/config/dependencies.js';
+import type { DependencyCaller } from '../src/runtime/caller.js';
+import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { RejectedError } from '../src/runtime/errors.js';
 import { createBotpressFiles, type BotpressFiles } from './botpressFiles.js';
 import { systemClock, waitForIndexing, type PollClock } from './botpressIndexing.js';
 import { knowledgeBaseTags, type BotpressFile } from './botpressSchemas.js';
@@ -9,7 +9,7 @@ import { knowledgeBaseTags, type BotpressFile } from './botpressSchemas.js';
 const NAME = 'botpress';
 
 /** `BOTPRESS_*` settings. */
-export type BotpressSettings = DepsConfig['botpress'];
+export type BotpressSettings = DependenciesConfig['botpress'];
 
 /** One step of a knowledge-base upload, as it travels through the actor's mailbox. */
 export type BotpressRequest =

@@ -6,9 +6,9 @@ import {
   asDependencyError,
   isDependencyError,
   type DependencyError,
-} from '../src/deps/errors.js';
-import { errorForStatus } from '../src/deps/http.js';
-import { responseValidator } from '../src/deps/validation.js';
+} from '../src/runtime/errors.js';
+import { errorForStatus } from './httpClient.js';
+import { responseValidator } from './responseValidator.js';
 import { getFileSchema, upsertFileSchema, type BotpressFile, type UpsertedFile } from './botpressSchemas.js';
 
 /** Where and as whom the Files API is called. */

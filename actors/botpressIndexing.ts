@@ -1,4 +1,4 @@
-import { DependencyError, RejectedError, isDependencyError } from '../src/deps/errors.js';
+import { DependencyError, RejectedError, isDependencyError } from '../src/runtime/errors.js';
 import type { BotpressFile } from './botpressSchemas.js';
 
 /** Time as the indexing wait reads it; tests replace it to run the schedule without waiting. */

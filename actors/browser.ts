@@ -1,7 +1,7 @@
-import type { DepsConfig } from '../src/config/deps.js';
-import type { DependencyCaller } from '../src/deps/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/deps/definition.js';
-import { RejectedError } from '../src/deps/errors.js';
+import type { DependenciesConfig } from '../src/config/dependencies.js';
+import type { DependencyCaller } from '../src/runtime/caller.js';
+import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { RejectedError } from '../src/runtime/errors.js';
 import { scrapePage, submitPageForm, withPage } from './browserPage.js';
 import { SharedChromium } from './chromium.js';
 import { createTargetGuard, type TargetGuard } from './ssrfGuard.js';
@@ -162,7 +162,7 @@ function checkForm(request: FormRequest, guard: TargetGuard, maxTimeoutMs: numbe
  * actor's slots are the page pool; further calls wait in its mailbox).
  * @throws RangeError when a forbidden port is not in 1..65535.
  */
-export function browserDependency(settings: DepsConfig['browser'], options: BrowserDependencyOptions): DependencyDefinition<BrowserHandle> {
+export function browserDependency(settings: DependenciesConfig['browser'], options: BrowserDependencyOptions): DependencyDefinition<BrowserHandle> {
   const { chromiumPath, ...limits } = settings;
   const guard = createTargetGuard(options.forbiddenPorts);
   const chromium = new SharedChromium({ dependency: NAME, executablePath: chromiumPath, args: guard.chromiumArgs, launchTimeoutMs: limits.timeoutMs });

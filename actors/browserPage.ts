@@ -1,6 +1,6 @@
 import type { Browser, Page, Route } from 'playwright';
-import { DependencyError, DependencyTimeoutError, RejectedError, isDependencyError } from '../src/deps/errors.js';
-import { errorForStatus } from '../src/deps/http.js';
+import { DependencyError, DependencyTimeoutError, RejectedError, isDependencyError } from '../src/runtime/errors.js';
+import { errorForStatus } from './httpClient.js';
 import type { FormCookie, FormRequest, FormResult, ScrapeRequest, ScrapeResult } from './browser.js';
 import { firstLine } from './chromium.js';
 import type { TargetGuard } from './ssrfGuard.js';

@@ -1,5 +1,5 @@
 import { chromium, type Browser } from 'playwright';
-import { DependencyError } from '../src/deps/errors.js';
+import { DependencyError } from '../src/runtime/errors.js';
 
 /**
  * Flags for a headless Chromium on a server, on top of Playwright's own

@@ -1,7 +1,7 @@
-import type { DepsConfig } from '../src/config/deps.js';
+import type { DependenciesConfig } from '../src/config/dependencies.js';
 import type { Log } from '../src/log.js';
-import { startDevInspector, type DevInspector } from '../src/deps/inspector.js';
-import { startDependencies, type DependencyRuntime, type HandlesOf, type StartDependenciesOptions } from '../src/deps/runtime.js';
+import { startDevInspector, type DevInspector } from '../src/runtime/inspector.js';
+import { startDependencies, type DependencyRuntime, type HandlesOf, type StartDependenciesOptions } from '../src/runtime/runtime.js';
 import { audnexDependency } from './audnex.js';
 import { botpressDependency } from './botpress.js';
 import { browserDependency, type BrowserHandle } from './browser.js';
@@ -24,7 +24,7 @@ export interface ActorWiring {
  * Every dependency actor the service runs, by systemId; a new dependency is
  * one more line here.
  */
-export function dependencyDefinitions(config: DepsConfig, wiring: ActorWiring) {
+export function dependencyDefinitions(config: DependenciesConfig, wiring: ActorWiring) {
   return {
     audnex: audnexDependency(config.audnex),
     browser: browserDependency(config.browser, { forbiddenPorts: wiring.forbiddenPorts }),
@@ -64,7 +64,7 @@ export interface StartActorsOptions {
  * also the XState inspector (its URL is logged).
  * @throws RangeError when a dependency's options are invalid.
  */
-export async function startDependencyActors(config: DepsConfig, options: StartActorsOptions = {}): Promise<DependencyActors> {
+export async function startDependencyActors(config: DependenciesConfig, options: StartActorsOptions = {}): Promise<DependencyActors> {
   const inspector = config.inspect.enabled ? await startDevInspector(config.inspect.port) : undefined;
   if (inspector) options.log?.info({ url: inspector.url }, 'XState inspector: open this URL in a browser');
   let runtime: DependencyRuntime<DependencyDefinitions> | undefined;

@@ -1,8 +1,8 @@
-import type { DepsConfig } from '../src/config/deps.js';
-import type { DependencyCaller } from '../src/deps/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/deps/definition.js';
-import { BadResponseError, RejectedError, UnavailableError } from '../src/deps/errors.js';
-import { errorForStatus } from '../src/deps/http.js';
+import type { DependenciesConfig } from '../src/config/dependencies.js';
+import type { DependencyCaller } from '../src/runtime/caller.js';
+import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { BadResponseError, RejectedError, UnavailableError } from '../src/runtime/errors.js';
+import { errorForStatus } from './httpClient.js';
 import type { Log } from '../src/log.js';
 import type { BrowserHandle } from './browser.js';
 import { MAM_SEARCH_FIELDS, searchBody, searchResultValidator, type MamSearchField, type MamSearchResult } from './mamSchemas.js';
@@ -90,7 +90,7 @@ const SESSION_REJECTED = Symbol('session rejected');
  * calls wait) and searches again.
  * @throws RangeError when `settings.concurrency` is not 1 (`MAM_CONCURRENCY`).
  */
-export function mamDependency(settings: DepsConfig['mam'], options: MamDependencyOptions): DependencyDefinition<MamHandle> {
+export function mamDependency(settings: DependenciesConfig['mam'], options: MamDependencyOptions): DependencyDefinition<MamHandle> {
   const { url: baseUrl, id, email, password, ...limits } = settings;
   if (limits.concurrency !== 1) {
     throw new RangeError(`MAM_CONCURRENCY must be 1 (MAM replaces the session cookie on every answer), got ${limits.concurrency}`);

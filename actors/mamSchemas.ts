@@ -5,8 +5,8 @@
  * numbers, flags as booleans, 0/1 or "0"/"1", and people as JSON-encoded
  * `{"<id>": "<name>"}` strings; everything is normalised here.
  */
-import { BadResponseError, RejectedError } from '../src/deps/errors.js';
-import { responseValidator } from '../src/deps/validation.js';
+import { BadResponseError, RejectedError } from '../src/runtime/errors.js';
+import { responseValidator } from './responseValidator.js';
 
 /** Fields MAM can search in (`tor.srchIn`). */
 export const MAM_SEARCH_FIELDS = ['title', 'author', 'narrator', 'series', 'description', 'tags', 'filenames', 'fileTypes'] as const;

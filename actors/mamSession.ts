@@ -1,6 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DependencyError, RejectedError } from '../src/deps/errors.js';
+import { DependencyError, RejectedError } from '../src/runtime/errors.js';
 import type { Log } from '../src/log.js';
 import type { BrowserHandle } from './browser.js';
 

@@ -1,9 +1,9 @@
 import { OpenAI } from 'openai';
-import type { DepsConfig } from '../src/config/deps.js';
-import type { DependencyCaller } from '../src/deps/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/deps/definition.js';
-import { RejectedError } from '../src/deps/errors.js';
-import { responseValidator } from '../src/deps/validation.js';
+import type { DependenciesConfig } from '../src/config/dependencies.js';
+import type { DependencyCaller } from '../src/runtime/caller.js';
+import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { RejectedError } from '../src/runtime/errors.js';
+import { responseValidator } from './responseValidator.js';
 import { openaiError } from './openaiErrors.js';
 import { answerOf, answerValidator, completionSchema, type CheckedCompletion, type ExtractSchema } from './openaiSchemas.js';
 
@@ -14,7 +14,7 @@ const NAME = 'openai';
 export const TOKENS_BUCKET = 'tokens';
 
 /** `OPENAI_*` settings. */
-export type OpenAISettings = DepsConfig['openai'];
+export type OpenAISettings = DependenciesConfig['openai'];
 
 /** One chat message sent to OpenAI. */
 export interface ChatMessage {

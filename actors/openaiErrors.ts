@@ -8,8 +8,8 @@ import {
   UnavailableError,
   asDependencyError,
   type DependencyError,
-} from '../src/deps/errors.js';
-import { errorForStatus, parseRetryAfter } from '../src/deps/http.js';
+} from '../src/runtime/errors.js';
+import { errorForStatus, parseRetryAfter } from './httpClient.js';
 
 /** OpenAI's headers that say when a request or token limit is whole again ("1s", "6m0s", "20ms"). */
 const RESET_HEADERS = ['x-ratelimit-reset-requests', 'x-ratelimit-reset-tokens'] as const;

@@ -5,8 +5,8 @@
  * completion into the extracted value. The SDK types the answer but does not
  * check it, so a proxy or a model bug must not slip through untyped.
  */
-import { BadResponseError, RejectedError } from '../src/deps/errors.js';
-import { responseValidator, type ResponseValidator } from '../src/deps/validation.js';
+import { BadResponseError, RejectedError } from '../src/runtime/errors.js';
+import { responseValidator, type ResponseValidator } from './responseValidator.js';
 
 /** What `extract` asks the model for: a named JSON Schema (OpenAI's `json_schema` response format). */
 export interface ExtractSchema {

@@ -9,8 +9,8 @@
  * process) and as PSS (shared pages split, closer to what the machine spends).
  */
 import { browserDependency } from '../actors/browser.js';
-import { DEPS_DEFAULTS } from '../src/config/deps.js';
-import { startDependencies } from '../src/deps/runtime.js';
+import { DEPENDENCY_DEFAULTS } from '../src/config/dependencies.js';
+import { startDependencies } from '../src/runtime/runtime.js';
 import { chromiumBrowsers, listProcesses, memoryOf, processTree } from '../test/helpers/chromiumProcesses.js';
 import { startPagesStub } from '../test/stubs/pages.js';
 
@@ -37,7 +37,7 @@ const peak = (samples: Sample[], key: keyof Sample) => Math.max(0, ...samples.ma
 
 async function run(concurrency: number) {
   const site = await startPagesStub();
-  const settings = { ...DEPS_DEFAULTS.browser, rate: 1000, burst: 100, concurrency, chromiumPath };
+  const settings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, concurrency, chromiumPath };
   // The bench runs no service: port 9 (discard) stands in for its port.
   const runtime = startDependencies({ browser: browserDependency(settings, { forbiddenPorts: [9] }) });
   try {
@@ -71,7 +71,7 @@ async function run(concurrency: number) {
 }
 
 const rows = [];
-for (const concurrency of [DEPS_DEFAULTS.browser.concurrency, 10]) rows.push(await run(concurrency));
+for (const concurrency of [DEPENDENCY_DEFAULTS.browser.concurrency, 10]) rows.push(await run(concurrency));
 console.log(`${scrapes} concurrent scrapes, Chromium process tree sampled every ${SAMPLE_EVERY_MS} ms from /proc:`);
 console.table(rows);
 const left = chromiumBrowsers();

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { LevelWithSilent } from 'pino';
 import { sources, secretVariable } from '../sources/registry.js';
-import { loadDepsConfig, type DepsConfig } from './deps.js';
+import { loadDependenciesConfig, type DependenciesConfig } from './dependencies.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './parse.js';
 import { loadProcessingConfig, type ProcessingConfig } from './processing.js';
 import { loadProtectionConfig, type ProtectionConfig } from './protection.js';
@@ -47,7 +47,7 @@ export interface ServiceConfig {
   processing: ProcessingConfig;
   /** Per-IP rate limit, connection cap and timeouts of the HTTP edge. */
   protection: ProtectionConfig;
-  deps: DepsConfig;
+  dependencies: DependenciesConfig;
   /** `LOG_LEVEL` @default 'info' */
   logLevel: LevelWithSilent;
 }
@@ -79,7 +79,7 @@ export function loadConfig(env: Env): ServiceConfig {
     },
     processing: loadProcessingConfig(env, sources.keys()),
     protection: loadProtectionConfig(env),
-    deps: loadDepsConfig(env),
+    dependencies: loadDependenciesConfig(env),
     logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

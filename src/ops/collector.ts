@@ -1,4 +1,4 @@
-import type { DepEvent } from '../deps/events.js';
+import type { DepEvent } from '../runtime/dependencyEvents.js';
 import type { ProcessingEvent } from '../processing/events.js';
 import type { OpsMetrics } from './metrics.js';
 import { RecentDurations } from './recentDurations.js';

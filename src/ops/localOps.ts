@@ -1,6 +1,6 @@
 import { AggregatorRegistry } from 'prom-client';
-import type { DepEvent, DepEventListener } from '../deps/events.js';
-import type { DependencyStatus } from '../deps/status.js';
+import type { DepEvent, DepEventListener } from '../runtime/dependencyEvents.js';
+import type { DependencyStatus } from '../runtime/status.js';
 import type { ProcessingEvent, ProcessingEvents } from '../processing/events.js';
 import type { NatsLink } from '../stream/connection.js';
 import { ProcessingCollector } from './collector.js';

@@ -1,5 +1,5 @@
-import type { BreakerState } from '../deps/breaker.js';
-import type { DependencyStatus } from '../deps/status.js';
+import type { BreakerState } from '../runtime/breaker.js';
+import type { DependencyStatus } from '../runtime/status.js';
 import type { ServiceStats } from './stats.js';
 
 /** One dependency as `GET /actors` shows it: its status, with absent times as `null` so every key is always there. */

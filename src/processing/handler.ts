@@ -1,4 +1,4 @@
-import type { DependencyName } from '../config/deps.js';
+import type { DependencyName } from '../config/dependencies.js';
 import type { Deps } from '../../actors/index.js';
 
 /** What a handler knows about the webhook it processes. */

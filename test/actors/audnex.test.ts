@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AnyActorRef } from 'xstate';
 import { audnexDependency, type AudnexHandle } from '../../actors/audnex.js';
-import { DEPS_DEFAULTS, type HttpDependencySettings } from '../../src/config/deps.js';
-import type { DependencyError } from '../../src/deps/errors.js';
-import { startDependencies, type DependencyRuntime } from '../../src/deps/runtime.js';
-import type { DependencyDefinition } from '../../src/deps/definition.js';
+import { DEPENDENCY_DEFAULTS, type HttpDependencySettings } from '../../src/config/dependencies.js';
+import type { DependencyError } from '../../src/runtime/errors.js';
+import { startDependencies, type DependencyRuntime } from '../../src/runtime/runtime.js';
+import type { DependencyDefinition } from '../../src/runtime/definition.js';
 import { track } from '../helpers/controlledDependency.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { ANDY_WEIR, HAIL_MARY_CHAPTERS, PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
@@ -22,7 +22,7 @@ describe('audnex actor', () => {
   let audnex: AudnexHandle;
 
   function start(overrides: Partial<HttpDependencySettings> = {}) {
-    const settings = { ...DEPS_DEFAULTS.audnex, rate: 1000, burst: 100, url: stub.url, ...overrides } as HttpDependencySettings;
+    const settings = { ...DEPENDENCY_DEFAULTS.audnex, rate: 1000, burst: 100, url: stub.url, ...overrides } as HttpDependencySettings;
     runtime = startDependencies({ audnex: audnexDependency(settings) }, { restart: { baseDelayMs: 50 } });
     audnex = runtime.deps.audnex;
   }

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { performance } from 'node:perf_hooks';
 import { botpressDependency, type BotpressHandle, type BotpressSettings } from '../../actors/botpress.js';
 import { pollDelayMs, systemClock, type PollClock } from '../../actors/botpressIndexing.js';
-import { DEPS_DEFAULTS } from '../../src/config/deps.js';
-import type { DependencyDefinition } from '../../src/deps/definition.js';
-import { startDependencies, type DependencyRuntime } from '../../src/deps/runtime.js';
+import { DEPENDENCY_DEFAULTS } from '../../src/config/dependencies.js';
+import type { DependencyDefinition } from '../../src/runtime/definition.js';
+import { startDependencies, type DependencyRuntime } from '../../src/runtime/runtime.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startBotpressStub, type BotpressStub } from '../stubs/botpress.js';
 import type { StubMode } from '../stubs/stubServer.js';
@@ -38,7 +38,7 @@ describe('botpress actor', () => {
 
   function start(overrides: Partial<BotpressSettings> = {}, pollClock: PollClock = clock) {
     const settings = {
-      ...DEPS_DEFAULTS.botpress,
+      ...DEPENDENCY_DEFAULTS.botpress,
       url: stub.server.url,
       token: 'bp-token',
       botId: 'bot-1',

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { browserDependency, type BrowserHandle } from '../../actors/browser.js';
 import { MAX_TEXT_CHARS } from '../../actors/browserPage.js';
-import { DEPS_DEFAULTS, type DepsConfig } from '../../src/config/deps.js';
-import type { DependencyDefinition } from '../../src/deps/definition.js';
-import type { DependencyError } from '../../src/deps/errors.js';
-import { startDependencies, type DependencyRuntime } from '../../src/deps/runtime.js';
+import { DEPENDENCY_DEFAULTS, type DependenciesConfig } from '../../src/config/dependencies.js';
+import type { DependencyDefinition } from '../../src/runtime/definition.js';
+import type { DependencyError } from '../../src/runtime/errors.js';
+import { startDependencies, type DependencyRuntime } from '../../src/runtime/runtime.js';
 import { chromiumBrowsers, chromiumProcessesMarked } from '../helpers/chromiumProcesses.js';
 import { track } from '../helpers/controlledDependency.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -38,8 +38,8 @@ describe('browser actor', function () {
   let runtime: DependencyRuntime<{ browser: DependencyDefinition<BrowserHandle> }> | undefined;
   let browser: BrowserHandle;
 
-  function start(overrides: Partial<DepsConfig['browser']> = {}) {
-    const settings = { ...DEPS_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, ...overrides };
+  function start(overrides: Partial<DependenciesConfig['browser']> = {}) {
+    const settings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, ...overrides };
     runtime = startDependencies({ browser: browserDependency(settings, { forbiddenPorts: [adminPort] }) });
     browser = runtime.deps.browser;
   }

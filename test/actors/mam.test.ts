@@ -6,10 +6,10 @@ import { browserDependency, type BrowserHandle } from '../../actors/browser.js';
 import { mamDependency, type MamHandle } from '../../actors/mam.js';
 import { MAM_PAGE_SIZE, type MamTorrent } from '../../actors/mamSchemas.js';
 import { kvSessionStore, type SessionStore } from '../../actors/mamSession.js';
-import { DEPS_DEFAULTS, type DepsConfig } from '../../src/config/deps.js';
-import type { DependencyDefinition } from '../../src/deps/definition.js';
-import type { DependencyError } from '../../src/deps/errors.js';
-import { startDependencies, type DependencyRuntime } from '../../src/deps/runtime.js';
+import { DEPENDENCY_DEFAULTS, type DependenciesConfig } from '../../src/config/dependencies.js';
+import type { DependencyDefinition } from '../../src/runtime/definition.js';
+import type { DependencyError } from '../../src/runtime/errors.js';
+import { startDependencies, type DependencyRuntime } from '../../src/runtime/runtime.js';
 import { chromiumBrowsers } from '../helpers/chromiumProcesses.js';
 import { TestNats } from '../helpers/natsServer.js';
 import { track } from '../helpers/controlledDependency.js';
@@ -48,9 +48,9 @@ describe('mam actor', function () {
   let runtime: Runtime | undefined;
   let mam: MamHandle;
 
-  function start(overrides: Partial<DepsConfig['mam']> = {}, extra: { sessions?: SessionStore; browser?: Partial<DepsConfig['browser']> } = {}) {
-    const settings: DepsConfig['mam'] = {
-      ...DEPS_DEFAULTS.mam,
+  function start(overrides: Partial<DependenciesConfig['mam']> = {}, extra: { sessions?: SessionStore; browser?: Partial<DependenciesConfig['browser']> } = {}) {
+    const settings: DependenciesConfig['mam'] = {
+      ...DEPENDENCY_DEFAULTS.mam,
       url: stub.url,
       rate: 1000,
       burst: 100,
@@ -59,7 +59,7 @@ describe('mam actor', function () {
       password: MAM_ACCOUNT.password,
       ...overrides,
     };
-    const browserSettings = { ...DEPS_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, ...extra.browser };
+    const browserSettings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, ...extra.browser };
     const started: Runtime = startDependencies({
       // Port 9 (discard) stands in for the service's port: nothing here may reach it.
       browser: browserDependency(browserSettings, { forbiddenPorts: [9] }),

@@ -10,10 +10,10 @@ import {
   type OpenAISettings,
 } from '../../actors/openai.js';
 import { openaiRetryAfterMs } from '../../actors/openaiErrors.js';
-import { DEPS_DEFAULTS } from '../../src/config/deps.js';
-import type { DependencyDefinition } from '../../src/deps/definition.js';
-import type { DependencyError } from '../../src/deps/errors.js';
-import { startDependencies, type DependencyRuntime } from '../../src/deps/runtime.js';
+import { DEPENDENCY_DEFAULTS } from '../../src/config/dependencies.js';
+import type { DependencyDefinition } from '../../src/runtime/definition.js';
+import type { DependencyError } from '../../src/runtime/errors.js';
+import { startDependencies, type DependencyRuntime } from '../../src/runtime/runtime.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startOpenAIStub, type OpenAIStub } from '../stubs/openai.js';
 import { failureOf, codeOf } from '../helpers/outcomes.js';
@@ -45,7 +45,7 @@ describe('openai actor', () => {
 
   function start(overrides: Partial<OpenAISettings> = {}, options: OpenAIDependencyOptions = {}) {
     const settings = {
-      ...DEPS_DEFAULTS.openai,
+      ...DEPENDENCY_DEFAULTS.openai,
       url: stub.baseUrl,
       apiKey: 'sk-test',
       model: 'gpt-4o-mini',

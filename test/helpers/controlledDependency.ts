@@ -1,9 +1,9 @@
 import { createActor } from 'xstate';
-import { fromCall, type CallContext } from '../../src/deps/call.js';
-import { createCaller, type CallOptions } from '../../src/deps/caller.js';
-import { dependencyMachine } from '../../src/deps/dependencyMachine.js';
-import type { DependencyEmitted } from '../../src/deps/events.js';
-import type { DependencyOptions } from '../../src/deps/options.js';
+import { fromCall, type CallContext } from '../../src/runtime/call.js';
+import { createCaller, type CallOptions } from '../../src/runtime/caller.js';
+import { dependencyMachine } from '../../src/runtime/dependencyMachine.js';
+import type { DependencyEmitted } from '../../src/runtime/dependencyEvents.js';
+import type { DependencyOptions } from '../../src/runtime/options.js';
 
 /** One started call whose I/O the test finishes by hand. */
 export interface ControlledIo {

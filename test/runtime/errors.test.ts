@@ -12,7 +12,7 @@ import {
   asDependencyError,
   isCircuitOpenError,
   isDependencyError,
-} from '../../src/deps/errors.js';
+} from '../../src/runtime/errors.js';
 import { isServiceError } from '../../src/errors/serviceError.js';
 
 describe('dependency errors', () => {

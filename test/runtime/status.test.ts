@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { RateLimitedError, ServerError } from '../../src/deps/errors.js';
-import { availabilityOf, describeDependency } from '../../src/deps/status.js';
+import { RateLimitedError, ServerError } from '../../src/runtime/errors.js';
+import { availabilityOf, describeDependency } from '../../src/runtime/status.js';
 import { startControlled } from '../helpers/controlledDependency.js';
 
 describe('describeDependency', () => {

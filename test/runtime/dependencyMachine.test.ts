@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { RateLimitedError, RejectedError, ServerError, type DependencyError } from '../../src/deps/errors.js';
-import type { DepTransitionEvent } from '../../src/deps/events.js';
+import { RateLimitedError, RejectedError, ServerError, type DependencyError } from '../../src/runtime/errors.js';
+import type { DepTransitionEvent } from '../../src/runtime/dependencyEvents.js';
 import { startControlled, type Tracked } from '../helpers/controlledDependency.js';
 
 const T0 = 1_700_000_000_000;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { errorForStatus, parseRetryAfter } from '../../src/deps/http.js';
+import { errorForStatus, parseRetryAfter } from '../../actors/httpClient.js';
 
 describe('http', () => {
   describe('parseRetryAfter', () => {

@@ -15,7 +15,7 @@ import {
   type DependencyInput,
 } from './dependencyContext.js';
 import { CircuitOpenError, DependencyTimeoutError, OverloadedError, asDependencyError } from './errors.js';
-import type { DependencyEmitted } from './events.js';
+import type { DependencyEmitted } from './dependencyEvents.js';
 import { chargeAll, msUntilAll, takeAll } from './tokenBucket.js';
 
 const refuseOverloaded = { guard: 'mailboxFull' as const, actions: { type: 'refuseCall' as const, params: { code: 'DEP_OVERLOADED' as const } } };

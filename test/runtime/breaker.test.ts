@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cooldownFor, shouldTrip, tripsOf } from '../../src/deps/breaker.js';
+import { cooldownFor, shouldTrip, tripsOf } from '../../src/runtime/breaker.js';
 
 describe('breaker', () => {
   describe('shouldTrip', () => {

@@ -1,6 +1,6 @@
 import { enqueueActions, setup, type AnyActorRef, type ErrorActorEvent } from 'xstate';
 import type { DependencyLogic, DependencySnapshot } from './dependencyMachine.js';
-import type { SupervisorEmitted } from './events.js';
+import type { SupervisorEmitted } from './dependencyEvents.js';
 import type { DependencyOptions } from './options.js';
 
 /** How the supervisor restarts a crashed dependency actor. */

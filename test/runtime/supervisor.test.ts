@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import type { AnyActorRef } from 'xstate';
-import type { ReplyChannel } from '../../src/deps/call.js';
-import type { DependencyCaller } from '../../src/deps/caller.js';
-import { defineDependency } from '../../src/deps/definition.js';
-import { isActorRestartedError, type DependencyError } from '../../src/deps/errors.js';
-import type { DepEvent } from '../../src/deps/events.js';
-import { startDependencies } from '../../src/deps/runtime.js';
-import { restartDelay } from '../../src/deps/supervisor.js';
+import type { ReplyChannel } from '../../src/runtime/call.js';
+import type { DependencyCaller } from '../../src/runtime/caller.js';
+import { defineDependency } from '../../src/runtime/definition.js';
+import { isActorRestartedError, type DependencyError } from '../../src/runtime/errors.js';
+import type { DepEvent } from '../../src/runtime/dependencyEvents.js';
+import { startDependencies } from '../../src/runtime/runtime.js';
+import { restartDelay } from '../../src/runtime/supervisor.js';
 import { track, type ControlledIo } from '../helpers/controlledDependency.js';
 
 /** A dependency whose I/O the test finishes by hand, with a `call` handle. */

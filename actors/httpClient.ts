@@ -1,4 +1,4 @@
-import { BadResponseError, RateLimitedError, RejectedError, ServerError, UnavailableError, isDependencyError } from './errors.js';
+import { BadResponseError, RateLimitedError, RejectedError, ServerError, UnavailableError, isDependencyError } from '../src/runtime/errors.js';
 
 /** Options of {@link requestJson}. */
 export interface JsonRequestOptions {

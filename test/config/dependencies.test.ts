@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { loadDepsConfig } from '../../src/config/deps.js';
+import { loadDependenciesConfig } from '../../src/config/dependencies.js';
 import { isServiceError } from '../../src/errors/serviceError.js';
 
 function configError(env: Record<string, string>): { code: string; message: string } {
   try {
-    loadDepsConfig(env);
+    loadDependenciesConfig(env);
   } catch (e) {
     if (isServiceError(e)) return { code: e.code, message: e.message };
     throw e;
@@ -12,9 +12,9 @@ function configError(env: Record<string, string>): { code: string; message: stri
   throw new Error('expected CONFIG_INVALID');
 }
 
-describe('loadDepsConfig', () => {
+describe('loadDependenciesConfig', () => {
   it('gives every dependency conservative defaults', () => {
-    const config = loadDepsConfig({});
+    const config = loadDependenciesConfig({});
     expect(config.audnex).to.deep.equal({
       url: 'https://api.audnex.us',
       rate: 1,
@@ -32,7 +32,7 @@ describe('loadDepsConfig', () => {
   });
 
   it('reads every variable of a dependency', () => {
-    const config = loadDepsConfig({
+    const config = loadDependenciesConfig({
       AUDNEX_URL: 'http://127.0.0.1:9000/',
       AUDNEX_RATE: '0.5',
       AUDNEX_BURST: '2',
@@ -81,12 +81,12 @@ describe('loadDepsConfig', () => {
   });
 
   it('treats an empty value as unset but checks an explicit 0', () => {
-    expect(loadDepsConfig({ AUDNEX_RATE: '' }).audnex.rate).to.equal(1);
+    expect(loadDependenciesConfig({ AUDNEX_RATE: '' }).audnex.rate).to.equal(1);
     expect(configError({ AUDNEX_MAX_QUEUE: '0' }).message).to.equal('AUDNEX_MAX_QUEUE must be between 1 and 1000000, got 0');
   });
 
   it('refuses two different OpenAI base URLs', () => {
     expect(configError({ OPENAI_URL: 'http://a', OPENAI_BASE_URL: 'http://b' }).message).to.contain('set only one');
-    expect(loadDepsConfig({ OPENAI_URL: 'http://a' }).openai.url).to.equal('http://a');
+    expect(loadDependenciesConfig({ OPENAI_URL: 'http://a' }).openai.url).to.equal('http://a');
   });
 });

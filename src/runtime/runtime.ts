@@ -3,7 +3,7 @@ import type { Log } from '../log.js';
 import { createCaller, type SupervisedCaller } from './caller.js';
 import type { DependencyDefinition } from './definition.js';
 import { ActorRestartedError } from './errors.js';
-import type { DepEvent, DepEventListener } from './events.js';
+import type { DepEvent, DepEventListener } from './dependencyEvents.js';
 import { resolveDependencyOptions } from './options.js';
 import { availabilityOf, describeDependency, describeRestarting, type Availability, type DependencyStatus } from './status.js';
 import { createSupervisorMachine, type RestartPolicy, type SupervisorLogic } from './supervisor.js';

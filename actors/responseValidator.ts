@@ -1,6 +1,6 @@
 import { Ajv, type AnySchema } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { BadResponseError } from './errors.js';
+import { BadResponseError } from '../src/runtime/errors.js';
 
 // ajv-formats is CommonJS; its callable export sits on `default` under NodeNext.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { RejectedError, ServerError, isCircuitOpenError, type DependencyError } from '../../src/deps/errors.js';
+import { RejectedError, ServerError, isCircuitOpenError, type DependencyError } from '../../src/runtime/errors.js';
 import { startControlled, type Tracked } from '../helpers/controlledDependency.js';
 
 const T0 = 1_700_000_000_000;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { canTake, charge, costIn, createBucket, createBuckets, msUntil, msUntilAll, refill, take, takeAll } from '../../src/deps/tokenBucket.js';
+import { canTake, charge, costIn, createBucket, createBuckets, msUntil, msUntilAll, refill, take, takeAll } from '../../src/runtime/tokenBucket.js';
 
 describe('tokenBucket', () => {
   const limit = { rate: 2, burst: 3 };

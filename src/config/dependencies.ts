@@ -33,7 +33,7 @@ export interface HttpDependencySettings extends DependencyLimits {
 }
 
 /** Every dependency's settings, read once at start. */
-export interface DepsConfig {
+export interface DependenciesConfig {
   audnex: HttpDependencySettings;
   mam: HttpDependencySettings & {
     /** `MAM_ID`: a `mam_id` session cookie to start with. */
@@ -71,7 +71,7 @@ type Defaults = DependencyLimits & { url?: string };
 const common = { burst: 1, concurrency: 1, maxQueue: 100, breakerThreshold: 5, breakerCooldownMs: 30_000, breakerMaxCooldownMs: 300_000 };
 
 /** Conservative defaults; README explains each. */
-export const DEPS_DEFAULTS: Record<DependencyName, Defaults> = {
+export const DEPENDENCY_DEFAULTS: Record<DependencyName, Defaults> = {
   audnex: { ...common, url: 'https://api.audnex.us', rate: 1, timeoutMs: 10_000 },
   mam: { ...common, url: 'https://www.myanonamouse.net', rate: 0.5, timeoutMs: 30_000 },
   openai: { ...common, url: 'https://api.openai.com/v1', rate: 1, timeoutMs: 60_000 },
@@ -100,7 +100,7 @@ function limits(env: Env, prefix: string, d: Defaults): DependencyLimits {
 }
 
 function httpDependency(env: Env, name: DependencyName, url = `${name.toUpperCase()}_URL`): HttpDependencySettings {
-  const d = DEPS_DEFAULTS[name];
+  const d = DEPENDENCY_DEFAULTS[name];
   return { url: urlVar(env, url, d.url ?? ''), ...limits(env, name.toUpperCase(), d) };
 }
 
@@ -118,7 +118,7 @@ function openaiUrlVariable(env: Env): string {
  * Reads every dependency's variables into one validated object.
  * @throws ConfigError (code `CONFIG_INVALID`) naming the first variable with a bad value, and the value.
  */
-export function loadDepsConfig(env: Env): DepsConfig {
+export function loadDependenciesConfig(env: Env): DependenciesConfig {
   return {
     audnex: httpDependency(env, 'audnex'),
     mam: {
@@ -140,7 +140,7 @@ export function loadDepsConfig(env: Env): DepsConfig {
       indexTimeoutMs: intVar(env, 'BOTPRESS_INDEX_TIMEOUT_MS', 30_000, { min: 1, max: HOUR_MS }),
     },
     browser: {
-      ...limits(env, 'BROWSER', DEPS_DEFAULTS.browser),
+      ...limits(env, 'BROWSER', DEPENDENCY_DEFAULTS.browser),
       chromiumPath: readVar(env, 'CHROMIUM_PATH') ?? '/usr/bin/chromium',
     },
     inspect: {

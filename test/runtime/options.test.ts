@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { resolveDependencyOptions } from '../../src/deps/options.js';
+import { resolveDependencyOptions } from '../../src/runtime/options.js';
 
 describe('resolveDependencyOptions', () => {
   it('applies conservative defaults', () => {
