@@ -1,5 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Log } from './log.js';
+import { cappedExponential } from './runtime/backoff.js';
+
+const MAX_RESTART_DELAY_MS = 30_000;
 
 /** Options for {@link startEdgeWorkers}. */
 export interface EdgeWorkerOptions {
@@ -42,7 +45,7 @@ export function startEdgeWorkers(options: EdgeWorkerOptions): EdgeWorkers {
     w.once('exit', (code, signal) => {
       live.delete(w);
       if (stopping) return;
-      const delay = Math.min(30_000, baseDelay * 2 ** crashesInARow++);
+      const delay = cappedExponential({ baseMs: baseDelay, maxMs: MAX_RESTART_DELAY_MS, attempt: ++crashesInARow });
       log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'edge worker exited; replacing it');
       setTimeout(fork, delay).unref();
     });

@@ -1,3 +1,5 @@
+import { cappedExponential } from './backoff.js';
+
 /**
  * The breaker's data, which exists only in the state it belongs to (the
  * machine's state value says the same; this keeps the data honest):
@@ -36,8 +38,7 @@ export interface CooldownPolicy {
  * `base × 2^(trips−1)`, at most the cap (trips ≥ 1).
  */
 export function cooldownFor(trips: number, policy: CooldownPolicy): number {
-  const exponent = Math.min(Math.max(trips - 1, 0), 30);
-  return Math.min(policy.breakerCooldownMs * 2 ** exponent, policy.breakerMaxCooldownMs);
+  return cappedExponential({ baseMs: policy.breakerCooldownMs, maxMs: policy.breakerMaxCooldownMs, attempt: trips });
 }
 
 /** Consecutive trips so far (0 while closed). */

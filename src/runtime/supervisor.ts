@@ -1,4 +1,5 @@
 import { enqueueActions, setup, type AnyActorRef, type ErrorActorEvent } from 'xstate';
+import { cappedExponential } from './backoff.js';
 import type { DependencyLogic, DependencySnapshot } from './dependencyMachine.js';
 import type { SupervisorEmitted } from './dependencyEvents.js';
 import type { DependencyOptions } from './options.js';
@@ -52,7 +53,7 @@ export type SupervisorEvent = ErrorActorEvent<unknown, string> | { type: 'superv
 
 /** Delay before restarting after the `streak`-th crash in a row (pure). */
 export function restartDelay(streak: number, policy: Required<RestartPolicy>): number {
-  return Math.min(policy.baseDelayMs * 2 ** Math.min(Math.max(streak - 1, 0), 30), policy.maxDelayMs);
+  return cappedExponential({ baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, attempt: streak });
 }
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
