@@ -1,5 +1,4 @@
-import type { ReplyChannel } from './call.js';
-import type { DependencyEvent } from './dependencyContext.js';
+import type { DependencyEvent, ReplyChannel } from './dependencyEvents.js';
 import { ActorRestartedError, type DependencyError } from './errors.js';
 import type { CallCost } from './tokenBucket.js';
 

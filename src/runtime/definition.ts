@@ -1,4 +1,4 @@
-import { fromCall, type PerformCall } from './call.js';
+import { fromCall, type PerformCall } from './performCall.js';
 import type { DependencyCaller } from './caller.js';
 import { dependencyMachine, type DependencyLogic } from './dependencyMachine.js';
 import type { DependencyOptions } from './options.js';

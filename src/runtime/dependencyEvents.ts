@@ -1,5 +1,28 @@
+import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import type { BreakerState } from './breaker.js';
-import type { DepErrorCode } from './errors.js';
+import type { DepErrorCode, DependencyError } from './errors.js';
+import type { CallOutput } from './performCall.js';
+import type { CallCost } from './tokenBucket.js';
+
+/**
+ * Where a call's outcome goes: the caller's promise. Carried inside the
+ * `dep.call` event, so the actor answers exactly the caller that asked.
+ */
+export interface ReplyChannel {
+  /** Delivers the call's result. */
+  resolve(value: unknown): void;
+  /** Delivers the call's failure. */
+  reject(error: DependencyError): void;
+}
+
+/** Events a dependency actor handles. Callers only ever send `dep.call`, through a handle. */
+export type DependencyEvent =
+  | { type: 'dep.call'; request: unknown; cost?: CallCost; reply: ReplyChannel }
+  | { type: 'dep.callSucceeded'; callId: string; output: CallOutput }
+  | { type: 'dep.callFailed'; callId: string; error: DependencyError }
+  | { type: 'dep.callTimedOut'; callId: string }
+  | DoneActorEvent<CallOutput, string>
+  | ErrorActorEvent<unknown, string>;
 
 /** The breaker moved from one state to another. */
 export interface DepTransitionEvent {

@@ -1,54 +1,117 @@
-import { and, assign, enqueueActions, setup, type SnapshotFrom } from 'xstate';
-import { closedBreaker, cooldownFor, shouldTrip, tripsOf, type BreakerData } from './breaker.js';
-import { fromCall } from './call.js';
+import { and, assertEvent, assign, enqueueActions, setup, type SnapshotFrom } from 'xstate';
 import {
-  failureOf,
-  findCall,
-  initialContext,
-  isCallDone,
-  isCallError,
-  now,
-  retryAfterMs,
-  timeoutId,
-  type DependencyContext,
-  type DependencyEvent,
-  type DependencyInput,
-} from './dependencyContext.js';
+  closedBreaker,
+  cooldownFor,
+  failuresOf,
+  nextProbeOf,
+  probeOf,
+  shouldTrip,
+  tripsOf,
+  type BreakerData,
+  type BreakerState,
+  type OpenBreaker,
+} from './breaker.js';
+import type { DependencyEmitted, DependencyEvent, ReplyChannel } from './dependencyEvents.js';
 import { CircuitOpenError, DependencyTimeoutError, OverloadedError, asDependencyError } from './errors.js';
-import type { DependencyEmitted } from './dependencyEvents.js';
-import { chargeAll, msUntilAll, takeAll } from './tokenBucket.js';
+import { limitsOf, resolveDependencyOptions, type DependencyOptions, type ResolvedDependencyOptions } from './options.js';
+import { fromCall } from './performCall.js';
+import { chargeAll, createBuckets, msUntilAll, takeAll, type Buckets, type CallCost } from './tokenBucket.js';
 
-const refuseOverloaded = { guard: 'mailboxFull' as const, actions: { type: 'refuseCall' as const, params: { code: 'DEP_OVERLOADED' as const } } };
+/** What the supervisor gives a dependency actor when it spawns it. */
+export interface DependencyInput {
+  /** The actor's name and systemId (`audnex`, `mam`, ...). */
+  name: string;
+  options?: DependencyOptions;
+}
 
-/**
- * The substates that pick the next call: `dispatching` is transient and
- * decides, in this order, whether there is nothing to do (`idle`), a 429
- * pause to sit out, no free concurrency slot, or no token; otherwise it
- * takes `start`. The waiting states schedule themselves with dynamic delays.
- */
-function dispatchStates<T>(start: T) {
+/** A call waiting in the actor's mailbox. */
+export interface QueuedCall {
+  /** `call-<n>`, unique within the actor; also the id of its I/O actor. */
+  readonly id: string;
+  /** The dependency-specific request (typed by the actor's handle). */
+  readonly request: unknown;
+  /** What it draws from each token bucket (`calls: 1` unless given). */
+  readonly cost: CallCost | undefined;
+  readonly reply: ReplyChannel;
+  /** Epoch ms it entered the mailbox. */
+  readonly queuedAt: number;
+}
+
+/** A call whose I/O has started. */
+export interface InFlightCall extends QueuedCall {
+  /** Epoch ms its I/O started. */
+  readonly startedAt: number;
+}
+
+/** Why the breaker is in its current state, and since when (the state itself is the chart's). */
+export interface BreakerChange {
+  /** The state it left; `undefined` when the actor (re)started. */
+  readonly from: BreakerState | undefined;
+  readonly reason: string;
+  readonly at: number;
+}
+
+/** Calls that ended: answered, failed after being sent, refused without being sent. */
+export interface CallCounters {
+  readonly ok: number;
+  readonly failed: number;
+  readonly rejected: number;
+}
+
+/** Everything a dependency actor owns. */
+export interface DependencyContext {
+  readonly name: string;
+  readonly options: ResolvedDependencyOptions;
+  /** Calls waiting, oldest first. */
+  readonly mailbox: readonly QueuedCall[];
+  readonly inFlight: readonly InFlightCall[];
+  readonly buckets: Buckets;
+  /** Epoch ms before which no call starts (a 429's `Retry-After`). */
+  readonly pausedUntil: number | undefined;
+  /** The data of the breaker state the machine is in. */
+  readonly breaker: BreakerData;
+  readonly lastChange: BreakerChange;
+  readonly counters: CallCounters;
+  readonly nextCallSeq: number;
+  /**
+   * Aborted when this actor crashes: a crashed machine does not stop its I/O
+   * actors, so every call's signal also follows this one (see the supervisor).
+   */
+  readonly lifetime: AbortController;
+}
+
+/** The clock every decision reads (sinon's fake timers drive it in tests). */
+const now = (): number => Date.now();
+/** Id of a call's delayed timeout event. */
+const timeoutId = (callId: string): string => `timeout:${callId}`;
+/** The in-flight call with this id. */
+const findCall = (context: DependencyContext, callId: string) => context.inFlight.find((c) => c.id === callId);
+
+/** Time until the breaker lets a probe out, or a 429's pause ends, whichever is later. */
+function retryAfterMs(context: DependencyContext, at: number): number {
+  return Math.max(0, (nextProbeOf(context.breaker) ?? at) - at, (context.pausedUntil ?? 0) - at);
+}
+
+/** A fresh actor's context: closed breaker, full buckets, empty mailbox. */
+function initialContext(input: DependencyInput): DependencyContext {
+  const options = resolveDependencyOptions(input.options);
+  const at = now();
   return {
-    dispatching: {
-      always: [
-        { guard: 'mailboxEmpty' as const, target: 'idle' },
-        { guard: 'paused' as const, target: 'pausedForRetryAfter' },
-        { guard: 'noFreeSlot' as const, target: 'waitingForSlot' },
-        { guard: 'noToken' as const, target: 'waitingForToken' },
-        start,
-      ],
-    },
-    idle: {},
-    waitingForSlot: {},
-    waitingForToken: {
-      entry: { type: 'announceWait' as const, params: { reason: 'rateLimit' as const } },
-      after: { tokenWait: 'dispatching' },
-    },
-    pausedForRetryAfter: {
-      entry: { type: 'announceWait' as const, params: { reason: 'retryAfter' as const } },
-      after: { retryAfterPause: 'dispatching' },
-    },
+    name: input.name,
+    options,
+    mailbox: [],
+    inFlight: [],
+    buckets: createBuckets(limitsOf(options), at),
+    pausedUntil: undefined,
+    breaker: closedBreaker,
+    lastChange: { from: undefined, reason: 'started', at },
+    counters: { ok: 0, failed: 0, rejected: 0 },
+    nextCallSeq: 1,
+    lifetime: new AbortController(),
   };
 }
+
+const refuseOverloaded = { guard: 'mailboxFull' as const, actions: { type: 'refuseCall' as const, params: { code: 'DEP_OVERLOADED' as const } } };
 
 /**
  * One dependency actor: a FIFO mailbox served at most `concurrency` calls at
@@ -56,6 +119,10 @@ function dispatchStates<T>(start: T) {
  * machine's top-level states. Each call's I/O runs in a spawned `performCall`
  * actor (provide it per dependency with {@link fromCall}); a call that outlives
  * `timeoutMs` is stopped, which aborts its signal.
+ *
+ * Actions read the event that triggered them through `assertEvent` (a wrong
+ * wiring throws at once instead of doing nothing); what a transition adds
+ * (a code, a reason, the state it leaves or enters) comes as `params`.
  */
 export const dependencyMachine = setup({
   types: {
@@ -73,11 +140,17 @@ export const dependencyMachine = setup({
     paused: ({ context }) => context.pausedUntil !== undefined && now() < context.pausedUntil,
     noFreeSlot: ({ context }) => context.inFlight.length >= context.options.concurrency,
     noToken: ({ context }) => msUntilAll(context.buckets, context.mailbox[0]?.cost, now()) > 0,
-    isPermanentFailure: ({ event }) => failureOf(event)?.retriable === false,
-    shouldTrip: ({ context }) =>
-      context.breaker.state === 'closed' && shouldTrip(context.breaker.consecutiveFailures + 1, context.options.breakerThreshold),
-    isProbe: ({ context, event }) =>
-      context.breaker.state === 'halfOpen' && 'callId' in event && event.callId === context.breaker.probeCallId,
+    isPermanentFailure: ({ event }) => {
+      assertEvent(event, 'dep.callFailed');
+      return !event.error.retriable;
+    },
+    /** Used in `closed` only: whether this failure is the threshold-th in a row. */
+    shouldTrip: ({ context }) => shouldTrip(failuresOf(context.breaker) + 1, context.options.breakerThreshold),
+    /** Used in `halfOpen.probing` only: whether the settled call is the probe. */
+    isProbe: ({ context, event }) => {
+      assertEvent(event, ['dep.callSucceeded', 'dep.callFailed']);
+      return event.callId === probeOf(context.breaker);
+    },
   },
   delays: {
     /** The cool-down: constant, then doubling on consecutive trips, capped. */
@@ -87,12 +160,12 @@ export const dependencyMachine = setup({
   },
   actions: {
     enqueueCall: assign(({ context, event }) => {
-      if (event.type !== 'dep.call') return {};
+      assertEvent(event, 'dep.call');
       const call = { id: `call-${context.nextCallSeq}`, request: event.request, cost: event.cost, reply: event.reply, queuedAt: now() };
       return { mailbox: [...context.mailbox, call], nextCallSeq: context.nextCallSeq + 1 };
     }),
     refuseCall: enqueueActions(({ context, event, enqueue }, params: { code: 'DEP_OVERLOADED' | 'DEP_CIRCUIT_OPEN' }) => {
-      if (event.type !== 'dep.call') return;
+      assertEvent(event, 'dep.call');
       const at = now();
       const error =
         params.code === 'DEP_OVERLOADED'
@@ -117,7 +190,7 @@ export const dependencyMachine = setup({
       if (!call) return;
       const at = now();
       const inFlight = [...context.inFlight, { ...call, startedAt: at }];
-      const breaker = params.probe && context.breaker.state === 'halfOpen' ? { ...context.breaker, probeCallId: call.id } : context.breaker;
+      const breaker = params.probe ? { trips: tripsOf(context.breaker), probeCallId: call.id } : context.breaker;
       enqueue.assign({ mailbox: rest, inFlight, breaker, buckets: takeAll(context.buckets, call.cost, at) });
       enqueue.spawnChild('performCall', { id: call.id, input: { dependency: context.name, request: call.request, lifetime: context.lifetime.signal } });
       enqueue.raise({ type: 'dep.callTimedOut', callId: call.id }, { id: timeoutId(call.id), delay: context.options.timeoutMs });
@@ -132,21 +205,25 @@ export const dependencyMachine = setup({
         at,
       });
     }),
-    reportOutcome: enqueueActions(({ context, event, enqueue }) => {
-      if (isCallDone(event) && findCall(context, event.actorId)) {
-        enqueue.raise({ type: 'dep.callSucceeded', callId: event.actorId, output: event.output });
-      } else if (isCallError(event) && findCall(context, event.actorId)) {
+    reportSuccess: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'xstate.done.actor.*');
+      if (findCall(context, event.actorId)) enqueue.raise({ type: 'dep.callSucceeded', callId: event.actorId, output: event.output });
+    }),
+    reportFailure: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'xstate.error.actor.*');
+      if (findCall(context, event.actorId)) {
         enqueue.raise({ type: 'dep.callFailed', callId: event.actorId, error: asDependencyError(context.name, event.error) });
       }
     }),
     abortTimedOutCall: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'dep.callTimedOut' || !findCall(context, event.callId)) return;
+      assertEvent(event, 'dep.callTimedOut');
+      if (!findCall(context, event.callId)) return;
       // Stopping the I/O actor aborts the signal it passed to fetch.
       enqueue.stopChild(event.callId);
       enqueue.raise({ type: 'dep.callFailed', callId: event.callId, error: new DependencyTimeoutError(context.name, context.options.timeoutMs) });
     }),
     settleCall: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'dep.callSucceeded' && event.type !== 'dep.callFailed') return;
+      assertEvent(event, ['dep.callSucceeded', 'dep.callFailed']);
       const call = findCall(context, event.callId);
       if (!call) return;
       const at = now();
@@ -170,43 +247,41 @@ export const dependencyMachine = setup({
       });
     }),
     pauseOnRateLimit: assign(({ context, event }) => {
-      const error = failureOf(event);
-      if (error?.code !== 'DEP_RATE_LIMITED') return {};
-      const until = now() + (error.retryAfterMs ?? context.options.defaultRetryAfterMs);
+      assertEvent(event, 'dep.callFailed');
+      if (event.error.code !== 'DEP_RATE_LIMITED') return {};
+      const until = now() + (event.error.retryAfterMs ?? context.options.defaultRetryAfterMs);
       return { pausedUntil: Math.max(until, context.pausedUntil ?? 0) };
     }),
-    countFailure: assign(({ context }) =>
-      context.breaker.state === 'closed' ? { breaker: { ...context.breaker, consecutiveFailures: context.breaker.consecutiveFailures + 1 } } : {},
-    ),
+    /** Used in `closed` only. */
+    countFailure: assign(({ context }) => ({ breaker: { consecutiveFailures: failuresOf(context.breaker) + 1 } })),
     resetFailures: assign({ breaker: closedBreaker }),
-    tripBreaker: assign(({ context, event }) => {
+    tripBreaker: assign(({ context, event }, params: { from: 'closed' | 'halfOpen' }) => {
+      assertEvent(event, 'dep.callFailed');
       const at = now();
       const trips = tripsOf(context.breaker) + 1;
-      const code = failureOf(event)?.code ?? 'unknown';
+      const code = event.error.code;
       const reason =
-        context.breaker.state === 'halfOpen'
-          ? `probe failed with ${code}`
-          : `${context.options.breakerThreshold} consecutive failures, last ${code}`;
-      const breaker: BreakerData = { state: 'open', openedAt: at, trips, nextProbeAt: at + cooldownFor(trips, context.options) };
-      return { breaker, lastChange: { from: context.breaker.state, to: 'open' as const, reason, at } };
+        params.from === 'halfOpen' ? `probe failed with ${code}` : `${context.options.breakerThreshold} consecutive failures, last ${code}`;
+      const breaker: OpenBreaker = { openedAt: at, trips, nextProbeAt: at + cooldownFor(trips, context.options) };
+      return { breaker, lastChange: { from: params.from, reason, at } };
     }),
     allowProbe: assign(({ context }) => ({
-      breaker: { state: 'halfOpen', trips: tripsOf(context.breaker), probeCallId: undefined } as const,
-      lastChange: { from: context.breaker.state, to: 'halfOpen' as const, reason: `cool-down of ${cooldownFor(tripsOf(context.breaker), context.options)} ms elapsed`, at: now() },
+      breaker: { trips: tripsOf(context.breaker), probeCallId: undefined },
+      lastChange: { from: 'open' as const, reason: `cool-down of ${cooldownFor(tripsOf(context.breaker), context.options)} ms elapsed`, at: now() },
     })),
-    closeBreaker: assign(({ context }, params: { reason: string }) => ({
+    closeBreaker: assign((_, params: { reason: string }) => ({
       breaker: closedBreaker,
-      lastChange: { from: context.breaker.state, to: 'closed' as const, reason: params.reason, at: now() },
+      lastChange: { from: 'halfOpen' as const, reason: params.reason, at: now() },
     })),
-    announceTransition: enqueueActions(({ context, enqueue }) => {
-      const { breaker } = context;
+    announceTransition: enqueueActions(({ context, enqueue }, params: { to: BreakerState }) => {
       enqueue.emit({
         type: 'dep.transition',
         dependency: context.name,
         ...context.lastChange,
+        to: params.to,
         queueLength: context.mailbox.length,
         inFlight: context.inFlight.length,
-        nextProbeAt: breaker.state === 'open' ? breaker.nextProbeAt : undefined,
+        nextProbeAt: nextProbeOf(context.breaker),
       });
     }),
     announceWait: enqueueActions(({ context, enqueue }, params: { reason: 'rateLimit' | 'retryAfter' }) => {
@@ -221,30 +296,48 @@ export const dependencyMachine = setup({
   // Outcomes of the per-call I/O actors arrive here in any state and are
   // re-raised as `dep.callSucceeded` / `dep.callFailed` for the breaker states.
   on: {
-    'xstate.done.actor.*': { actions: 'reportOutcome' },
-    'xstate.error.actor.*': { actions: 'reportOutcome' },
+    'xstate.done.actor.*': { actions: 'reportSuccess' },
+    'xstate.error.actor.*': { actions: 'reportFailure' },
     'dep.callTimedOut': { actions: 'abortTimedOutCall' },
   },
   initial: 'closed',
   states: {
     /** Calls flow, paced by the buckets and the concurrency limit. */
     closed: {
-      entry: 'announceTransition',
+      entry: { type: 'announceTransition', params: { to: 'closed' } },
       initial: 'dispatching',
       on: {
         'dep.call': [refuseOverloaded, { actions: 'enqueueCall', target: '.dispatching' }],
         'dep.callSucceeded': { actions: ['settleCall', 'resetFailures'], target: '.dispatching' },
         'dep.callFailed': [
           { guard: 'isPermanentFailure', actions: 'settleCall', target: '.dispatching' },
-          { guard: 'shouldTrip', actions: ['settleCall', 'pauseOnRateLimit', 'tripBreaker'], target: 'open' },
+          { guard: 'shouldTrip', actions: ['settleCall', 'pauseOnRateLimit', { type: 'tripBreaker', params: { from: 'closed' } }], target: 'open' },
           { actions: ['settleCall', 'pauseOnRateLimit', 'countFailure'], target: '.dispatching' },
         ],
       },
-      states: dispatchStates({ actions: { type: 'startNextCall' as const, params: { probe: false } } }),
+      // `dispatching` is transient and decides, in this order, whether there
+      // is nothing to do, a 429 pause to sit out, no free concurrency slot, or
+      // no token; otherwise it starts the next call. The waiting states
+      // schedule themselves with dynamic delays.
+      states: {
+        dispatching: {
+          always: [
+            { guard: 'mailboxEmpty', target: 'idle' },
+            { guard: 'paused', target: 'pausedForRetryAfter' },
+            { guard: 'noFreeSlot', target: 'waitingForSlot' },
+            { guard: 'noToken', target: 'waitingForToken' },
+            { actions: { type: 'startNextCall', params: { probe: false } } },
+          ],
+        },
+        idle: {},
+        waitingForSlot: {},
+        waitingForToken: { entry: { type: 'announceWait', params: { reason: 'rateLimit' } }, after: { tokenWait: 'dispatching' } },
+        pausedForRetryAfter: { entry: { type: 'announceWait', params: { reason: 'retryAfter' } }, after: { retryAfterPause: 'dispatching' } },
+      },
     },
     /** The dependency is left alone: calls are refused at once until the cool-down has passed. */
     open: {
-      entry: ['rejectQueuedCalls', 'announceTransition'],
+      entry: ['rejectQueuedCalls', { type: 'announceTransition', params: { to: 'open' } }],
       after: { halfOpenAfter: { target: 'halfOpen', actions: 'allowProbe' } },
       on: {
         'dep.call': { actions: { type: 'refuseCall', params: { code: 'DEP_CIRCUIT_OPEN' } } },
@@ -258,15 +351,28 @@ export const dependencyMachine = setup({
      * probe's outcome: success closes the breaker, a retriable failure opens it again.
      */
     halfOpen: {
-      entry: 'announceTransition',
+      entry: { type: 'announceTransition', params: { to: 'halfOpen' } },
       initial: 'dispatching',
       on: {
         'dep.call': [refuseOverloaded, { actions: 'enqueueCall', target: '.dispatching' }],
         'dep.callSucceeded': { actions: 'settleCall', target: '.dispatching' },
         'dep.callFailed': { actions: ['settleCall', 'pauseOnRateLimit'], target: '.dispatching' },
       },
+      // As in `closed`, except that the call started is the probe.
       states: {
-        ...dispatchStates({ target: 'probing', actions: { type: 'startNextCall' as const, params: { probe: true } } }),
+        dispatching: {
+          always: [
+            { guard: 'mailboxEmpty', target: 'idle' },
+            { guard: 'paused', target: 'pausedForRetryAfter' },
+            { guard: 'noFreeSlot', target: 'waitingForSlot' },
+            { guard: 'noToken', target: 'waitingForToken' },
+            { actions: { type: 'startNextCall', params: { probe: true } }, target: 'probing' },
+          ],
+        },
+        idle: {},
+        waitingForSlot: {},
+        waitingForToken: { entry: { type: 'announceWait', params: { reason: 'rateLimit' } }, after: { tokenWait: 'dispatching' } },
+        pausedForRetryAfter: { entry: { type: 'announceWait', params: { reason: 'retryAfter' } }, after: { retryAfterPause: 'dispatching' } },
         probing: {
           on: {
             'dep.call': [refuseOverloaded, { actions: 'enqueueCall' }],
@@ -280,7 +386,7 @@ export const dependencyMachine = setup({
                 actions: ['settleCall', { type: 'closeBreaker', params: { reason: 'probe answered with a permanent error: the dependency is up' } }],
                 target: '#dependency.closed',
               },
-              { guard: 'isProbe', actions: ['settleCall', 'pauseOnRateLimit', 'tripBreaker'], target: '#dependency.open' },
+              { guard: 'isProbe', actions: ['settleCall', 'pauseOnRateLimit', { type: 'tripBreaker', params: { from: 'halfOpen' } }], target: '#dependency.open' },
               { actions: ['settleCall', 'pauseOnRateLimit'] },
             ],
           },
@@ -295,3 +401,9 @@ export type DependencyLogic = typeof dependencyMachine;
 
 /** A dependency actor's snapshot. */
 export type DependencySnapshot = SnapshotFrom<DependencyLogic>;
+
+/** The breaker's state: the machine's top-level state, its only copy. */
+export function breakerStateOf(snapshot: DependencySnapshot): BreakerState {
+  if (snapshot.matches('open')) return 'open';
+  return snapshot.matches('halfOpen') ? 'halfOpen' : 'closed';
+}

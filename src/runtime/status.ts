@@ -1,6 +1,6 @@
 import type { BreakerState } from './breaker.js';
-import type { CallCounters, DependencyContext } from './dependencyContext.js';
-import type { DependencySnapshot } from './dependencyMachine.js';
+import { nextProbeOf } from './breaker.js';
+import { breakerStateOf, type CallCounters, type DependencySnapshot } from './dependencyMachine.js';
 import { resolveDependencyOptions, type ResolvedDependencyOptions } from './options.js';
 import type { SupervisedChild } from './supervisor.js';
 import { refill } from './tokenBucket.js';
@@ -60,20 +60,20 @@ function activityOf(value: DependencySnapshot['value']): DependencyActivity {
 
 /** Describes a live actor's snapshot at time `at` (pure). */
 export function describeDependency(snapshot: DependencySnapshot, restarts: number, at: number): DependencyStatus {
-  const context: DependencyContext = snapshot.context;
-  const { breaker, options } = context;
+  const { context } = snapshot;
+  const state = breakerStateOf(snapshot);
   return {
     name: context.name,
-    state: breaker.state,
+    state,
     activity: activityOf(snapshot.value),
     since: context.lastChange.at,
     reason: context.lastChange.reason,
     queueLength: context.mailbox.length,
     inFlight: context.inFlight.length,
     counters: context.counters,
-    limits: limitsSummary(options),
+    limits: limitsSummary(context.options),
     tokens: Object.fromEntries(Object.entries(context.buckets).map(([name, b]) => [name, Math.round(refill(b, at).tokens * 1000) / 1000])),
-    nextProbeAt: breaker.state === 'open' ? breaker.nextProbeAt : undefined,
+    nextProbeAt: state === 'open' ? nextProbeOf(context.breaker) : undefined,
     pausedUntil: context.pausedUntil !== undefined && context.pausedUntil > at ? context.pausedUntil : undefined,
     restarts,
   };

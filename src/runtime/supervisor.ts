@@ -1,4 +1,4 @@
-import { enqueueActions, setup, type AnyActorRef, type ErrorActorEvent } from 'xstate';
+import { assertEvent, enqueueActions, setup, type AnyActorRef, type ErrorActorEvent } from 'xstate';
 import { cappedExponential } from './backoff.js';
 import type { DependencyLogic, DependencySnapshot } from './dependencyMachine.js';
 import type { SupervisorEmitted } from './dependencyEvents.js';
@@ -83,7 +83,7 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
         }
       }),
       handleCrash: enqueueActions(({ context, event, enqueue, self }) => {
-        if (event.type === 'supervisor.restart') return;
+        assertEvent(event, 'xstate.error.actor.*');
         const name = event.actorId;
         const previous = context.children[name];
         if (!previous) return;
@@ -101,7 +101,7 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
         enqueue.emit({ type: 'dep.crashed', dependency: name, error: child.lastError, restartInMs: delay, at });
       }),
       restartChild: enqueueActions(({ context, event, enqueue }) => {
-        if (event.type !== 'supervisor.restart') return;
+        assertEvent(event, 'supervisor.restart');
         const name = event.dependency;
         const previous = context.children[name];
         if (!previous || previous.restartAt === undefined) return;
@@ -112,7 +112,7 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
       }),
     },
   }).createMachine({
-    id: 'deps',
+    id: 'supervisor',
     context: ({ input }) => ({
       children: Object.fromEntries(
         Object.entries(input.dependencies).map(([name, options]) => [

@@ -1,9 +1,16 @@
 import { createActor } from 'xstate';
-import { fromCall, type CallContext } from '../../src/runtime/call.js';
+import { fromCall, type CallContext } from '../../src/runtime/performCall.js';
 import { createCaller, type CallOptions } from '../../src/runtime/caller.js';
-import { dependencyMachine } from '../../src/runtime/dependencyMachine.js';
+import type { ClosedBreaker, HalfOpenBreaker, OpenBreaker } from '../../src/runtime/breaker.js';
+import { breakerStateOf, dependencyMachine } from '../../src/runtime/dependencyMachine.js';
 import type { DependencyEmitted } from '../../src/runtime/dependencyEvents.js';
 import type { DependencyOptions } from '../../src/runtime/options.js';
+
+/** The breaker's chart state together with that state's data, for assertions. */
+export type BreakerView =
+  | ({ state: 'closed' } & ClosedBreaker)
+  | ({ state: 'open' } & OpenBreaker)
+  | ({ state: 'halfOpen' } & HalfOpenBreaker);
 
 /** One started call whose I/O the test finishes by hand. */
 export interface ControlledIo {
@@ -53,8 +60,12 @@ export function startControlled(options: DependencyOptions = {}) {
     io,
     events,
     call: <T = unknown>(request: unknown, opts?: CallOptions) => track(caller.call<T>(request, opts)),
-    /** `closed`, `open` or `halfOpen`. */
-    breaker: () => actor.getSnapshot().context.breaker.state,
+    /** `closed`, `open` or `halfOpen`: the chart's top-level state. */
+    breaker: () => breakerStateOf(actor.getSnapshot()),
+    /** The chart state with the data the machine keeps for it. */
+    breakerData: () => ({ state: breakerStateOf(actor.getSnapshot()), ...actor.getSnapshot().context.breaker }) as BreakerView,
+    /** The last breaker change, with the state it led to. */
+    lastChange: () => ({ ...actor.getSnapshot().context.lastChange, to: breakerStateOf(actor.getSnapshot()) }),
     /** The full state value, e.g. `{ closed: 'waitingForToken' }`. */
     value: () => actor.getSnapshot().value,
     context: () => actor.getSnapshot().context,

@@ -67,7 +67,7 @@ describe('dependencyMachine breaker', () => {
       await flush();
       dep.io[0]!.reject(new ServerError('fake', 500));
       await flush();
-      expect(dep.context().breaker).to.deep.equal({ state: 'open', openedAt: T0, trips: 1, nextProbeAt: T0 + 10_000 });
+      expect(dep.breakerData()).to.deep.equal({ state: 'open', openedAt: T0, trips: 1, nextProbeAt: T0 + 10_000 });
     });
   });
 
@@ -116,7 +116,7 @@ describe('dependencyMachine breaker', () => {
       dep.io[3]!.resolve(2);
       await flush();
       expect([w1!.value, w2!.value]).to.deep.equal([1, 2]);
-      expect(dep.context().lastChange).to.deep.include({ from: 'halfOpen', to: 'closed', reason: 'probe succeeded' });
+      expect(dep.lastChange()).to.deep.include({ from: 'halfOpen', to: 'closed', reason: 'probe succeeded' });
     });
 
     it('opens again when the probe fails, and rejects the calls that waited for it', async () => {
@@ -147,7 +147,7 @@ describe('dependencyMachine breaker', () => {
       const dep = await openOnce({ breakerMaxCooldownMs: 3000 });
       const cooldowns: number[] = [];
       for (let trip = 0; trip < 4; trip++) {
-        const b = dep.context().breaker;
+        const b = dep.breakerData();
         if (b.state !== 'open') throw new Error('expected open');
         cooldowns.push(b.nextProbeAt - b.openedAt);
         await clock.tickAsync(b.nextProbeAt - Date.now());
@@ -176,7 +176,7 @@ describe('dependencyMachine breaker', () => {
       await flush();
       dep.io[3]!.reject(new ServerError('fake', 500));
       await flush();
-      const b = dep.context().breaker;
+      const b = dep.breakerData();
       expect(b.state === 'open' && b.nextProbeAt - b.openedAt).to.equal(1000);
     });
   });

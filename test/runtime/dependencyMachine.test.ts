@@ -104,7 +104,7 @@ describe('dependencyMachine', () => {
       expect(signal.aborted).to.equal(true);
       expect(errorOf(call).code).to.equal('DEP_TIMEOUT');
       expect(errorOf(call).retriable).to.equal(true);
-      expect(dep.context().breaker).to.deep.equal({ state: 'closed', consecutiveFailures: 1 });
+      expect(dep.breakerData()).to.deep.equal({ state: 'closed', consecutiveFailures: 1 });
     });
 
     it('opens after five consecutive failures', async () => {
@@ -125,7 +125,7 @@ describe('dependencyMachine', () => {
       await flush();
       await failCalls(dep, 4);
       expect(dep.breaker()).to.equal('closed');
-      expect(dep.context().breaker).to.deep.equal({ state: 'closed', consecutiveFailures: 4 });
+      expect(dep.breakerData()).to.deep.equal({ state: 'closed', consecutiveFailures: 4 });
     });
 
     it('does not count permanent (4xx) failures toward the breaker', async () => {

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import type { AnyActorRef } from 'xstate';
-import type { ReplyChannel } from '../../src/runtime/call.js';
 import type { DependencyCaller } from '../../src/runtime/caller.js';
 import { defineDependency } from '../../src/runtime/definition.js';
 import { isActorRestartedError, type DependencyError } from '../../src/runtime/errors.js';
-import type { DepEvent } from '../../src/runtime/dependencyEvents.js';
+import type { DepEvent, ReplyChannel } from '../../src/runtime/dependencyEvents.js';
 import { startDependencies } from '../../src/runtime/runtime.js';
 import { restartDelay } from '../../src/runtime/supervisor.js';
 import { track, type ControlledIo } from '../helpers/controlledDependency.js';

@@ -1,36 +1,5 @@
 import { fromPromise, type PromiseActorLogic } from 'xstate';
 import type { DependencyError } from './errors.js';
-import type { CallCost } from './tokenBucket.js';
-
-/**
- * Where a call's outcome goes: the caller's promise. Carried inside the
- * `dep.call` event, so the actor answers exactly the caller that asked.
- */
-export interface ReplyChannel {
-  /** Delivers the call's result. */
-  resolve(value: unknown): void;
-  /** Delivers the call's failure. */
-  reject(error: DependencyError): void;
-}
-
-/** A call waiting in the actor's mailbox. */
-export interface QueuedCall {
-  /** `call-<n>`, unique within the actor; also the id of its I/O actor. */
-  readonly id: string;
-  /** The dependency-specific request (typed by the actor's handle). */
-  readonly request: unknown;
-  /** What it draws from each token bucket (`calls: 1` unless given). */
-  readonly cost: CallCost | undefined;
-  readonly reply: ReplyChannel;
-  /** Epoch ms it entered the mailbox. */
-  readonly queuedAt: number;
-}
-
-/** A call whose I/O has started. */
-export interface InFlightCall extends QueuedCall {
-  /** Epoch ms its I/O started. */
-  readonly startedAt: number;
-}
 
 /** What a call implementation gets besides its request. */
 export interface CallContext {
