@@ -1,19 +1,14 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
 import { RejectedError, ServerError, isCircuitOpenError, type DependencyError } from '../../src/runtime/errors.js';
+import { useFakeClock } from '../helpers/fakeClock.js';
 import { startControlled, type Tracked } from '../helpers/controlledDependency.js';
 
 const T0 = 1_700_000_000_000;
 
 describe('dependencyMachine breaker', () => {
-  let clock: sinon.SinonFakeTimers;
-  const flush = () => clock.tickAsync(0);
+  const clock = useFakeClock(T0);
+  const { flush } = clock;
   const errorOf = (t: Tracked) => t.error as DependencyError;
-
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: T0 });
-  });
-  afterEach(() => clock.restore());
 
   describe('open', () => {
     it('rejects the calls queued when it opens with DEP_CIRCUIT_OPEN, without sending them', async () => {

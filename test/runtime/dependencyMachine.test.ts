@@ -1,20 +1,15 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
 import { RateLimitedError, RejectedError, ServerError, type DependencyError } from '../../src/runtime/errors.js';
 import type { DepTransitionEvent } from '../../src/runtime/dependencyEvents.js';
+import { useFakeClock } from '../helpers/fakeClock.js';
 import { startControlled, type Tracked } from '../helpers/controlledDependency.js';
 
 const T0 = 1_700_000_000_000;
 
 describe('dependencyMachine', () => {
-  let clock: sinon.SinonFakeTimers;
-  const flush = () => clock.tickAsync(0);
+  const clock = useFakeClock(T0);
+  const { flush } = clock;
   const errorOf = (t: Tracked) => t.error as DependencyError;
-
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: T0 });
-  });
-  afterEach(() => clock.restore());
 
   /** Fails `n` calls with a 500, one after another. */
   async function failCalls(dep: ReturnType<typeof startControlled>, n: number) {

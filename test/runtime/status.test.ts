@@ -1,18 +1,13 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
 import { RateLimitedError, ServerError } from '../../src/runtime/errors.js';
 import { availabilityOf, describeDependency } from '../../src/runtime/status.js';
+import { useFakeClock } from '../helpers/fakeClock.js';
 import { startControlled } from '../helpers/controlledDependency.js';
 
 describe('describeDependency', () => {
-  let clock: sinon.SinonFakeTimers;
   const T0 = 1_700_000_000_000;
-  const flush = () => clock.tickAsync(0);
-
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: T0 });
-  });
-  afterEach(() => clock.restore());
+  const clock = useFakeClock(T0);
+  const { flush } = clock;
 
   it('shows what GET /actors needs while calls flow', async () => {
     const dep = startControlled({ rate: 2, burst: 2, concurrency: 1 });

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
 import type { AnyActorRef } from 'xstate';
 import type { DependencyCaller } from '../../src/runtime/caller.js';
 import { defineDependency } from '../../src/runtime/definition.js';
@@ -7,6 +6,7 @@ import { isActorRestartedError, type DependencyError } from '../../src/runtime/e
 import type { DepEvent, ReplyChannel } from '../../src/runtime/dependencyEvents.js';
 import { startDependencies } from '../../src/runtime/runtime.js';
 import { restartDelay } from '../../src/runtime/supervisor.js';
+import { useFakeClock } from '../helpers/fakeClock.js';
 import { track, type ControlledIo } from '../helpers/controlledDependency.js';
 
 /** A dependency whose I/O the test finishes by hand, with a `call` handle. */
@@ -29,13 +29,8 @@ const throwingReply: ReplyChannel = {
 };
 
 describe('supervisor', () => {
-  let clock: sinon.SinonFakeTimers;
-  const flush = () => clock.tickAsync(0);
-
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: 1_700_000_000_000 });
-  });
-  afterEach(() => clock.restore());
+  const clock = useFakeClock(1_700_000_000_000);
+  const { flush } = clock;
 
   function start() {
     const alpha: ControlledIo[] = [];
