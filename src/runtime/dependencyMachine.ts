@@ -114,6 +114,26 @@ function initialContext(input: DependencyInput): DependencyContext {
 const refuseOverloaded = { guard: 'mailboxFull' as const, actions: { type: 'refuseCall' as const, params: { code: 'DEP_OVERLOADED' as const } } };
 
 /**
+ * The first transitions of `dispatching`, in order: nothing to do (`idle`),
+ * a 429 pause to sit out, no free concurrency slot, or no token. When none
+ * applies, the state's own last transition starts the next call.
+ */
+const untilCallable = [
+  { guard: 'mailboxEmpty', target: 'idle' },
+  { guard: 'paused', target: 'pausedForRetryAfter' },
+  { guard: 'noFreeSlot', target: 'waitingForSlot' },
+  { guard: 'noToken', target: 'waitingForToken' },
+] as const;
+
+/** Where `dispatching` parks until it can start a call; the waits schedule themselves with dynamic delays. */
+const waitingStates = {
+  idle: {},
+  waitingForSlot: {},
+  waitingForToken: { entry: { type: 'announceWait', params: { reason: 'rateLimit' } }, after: { tokenWait: 'dispatching' } },
+  pausedForRetryAfter: { entry: { type: 'announceWait', params: { reason: 'retryAfter' } }, after: { retryAfterPause: 'dispatching' } },
+} as const;
+
+/**
  * One dependency actor: a FIFO mailbox served at most `concurrency` calls at
  * a time and `rate` per second, behind a circuit breaker whose states are the
  * machine's top-level states. Each call's I/O runs in a spawned `performCall`
@@ -315,24 +335,10 @@ export const dependencyMachine = setup({
           { actions: ['settleCall', 'pauseOnRateLimit', 'countFailure'], target: '.dispatching' },
         ],
       },
-      // `dispatching` is transient and decides, in this order, whether there
-      // is nothing to do, a 429 pause to sit out, no free concurrency slot, or
-      // no token; otherwise it starts the next call. The waiting states
-      // schedule themselves with dynamic delays.
+      // `dispatching` is transient: it parks in a waiting state or starts the next call.
       states: {
-        dispatching: {
-          always: [
-            { guard: 'mailboxEmpty', target: 'idle' },
-            { guard: 'paused', target: 'pausedForRetryAfter' },
-            { guard: 'noFreeSlot', target: 'waitingForSlot' },
-            { guard: 'noToken', target: 'waitingForToken' },
-            { actions: { type: 'startNextCall', params: { probe: false } } },
-          ],
-        },
-        idle: {},
-        waitingForSlot: {},
-        waitingForToken: { entry: { type: 'announceWait', params: { reason: 'rateLimit' } }, after: { tokenWait: 'dispatching' } },
-        pausedForRetryAfter: { entry: { type: 'announceWait', params: { reason: 'retryAfter' } }, after: { retryAfterPause: 'dispatching' } },
+        dispatching: { always: [...untilCallable, { actions: { type: 'startNextCall', params: { probe: false } } }] },
+        ...waitingStates,
       },
     },
     /** The dependency is left alone: calls are refused at once until the cool-down has passed. */
@@ -360,19 +366,8 @@ export const dependencyMachine = setup({
       },
       // As in `closed`, except that the call started is the probe.
       states: {
-        dispatching: {
-          always: [
-            { guard: 'mailboxEmpty', target: 'idle' },
-            { guard: 'paused', target: 'pausedForRetryAfter' },
-            { guard: 'noFreeSlot', target: 'waitingForSlot' },
-            { guard: 'noToken', target: 'waitingForToken' },
-            { actions: { type: 'startNextCall', params: { probe: true } }, target: 'probing' },
-          ],
-        },
-        idle: {},
-        waitingForSlot: {},
-        waitingForToken: { entry: { type: 'announceWait', params: { reason: 'rateLimit' } }, after: { tokenWait: 'dispatching' } },
-        pausedForRetryAfter: { entry: { type: 'announceWait', params: { reason: 'retryAfter' } }, after: { retryAfterPause: 'dispatching' } },
+        dispatching: { always: [...untilCallable, { actions: { type: 'startNextCall', params: { probe: true } }, target: 'probing' }] },
+        ...waitingStates,
         probing: {
           on: {
             'dep.call': [refuseOverloaded, { actions: 'enqueueCall' }],
