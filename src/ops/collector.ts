@@ -1,5 +1,5 @@
 import type { DepEvent } from '../deps/events.js';
-import type { ProcessingEvent } from '../processing/events.js';
+import type { ProcessingEvent } from '../processing/processingEvents.js';
 import type { OpsMetrics } from './metrics.js';
 import { RecentDurations } from './recentDurations.js';
 

@@ -1,7 +1,7 @@
 import { AggregatorRegistry } from 'prom-client';
 import type { DepEvent, DepEventListener } from '../deps/events.js';
 import type { DependencyStatus } from '../deps/status.js';
-import type { ProcessingEvent, ProcessingEvents } from '../processing/events.js';
+import type { ProcessingEvent, ProcessingEvents } from '../processing/processingEvents.js';
 import type { NatsLink } from '../stream/connection.js';
 import { ProcessingCollector } from './collector.js';
 import { LiveFeed } from './liveFeed.js';
