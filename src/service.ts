@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { kvSessionStore, type SessionStore } from '../actors/mamSession.js';
 import type { ServiceConfig } from './config/env.js';
-import { ensureDeadLetterTopology } from './deadLetters/topology.js';
+import { ensureDeadLetterTopology } from './processing/deadLetters/deadLetterTopology.js';
 import { createHandlers } from './handlers/registry.js';
 import type { SourceHandler } from './processing/handler.js';
 import { startEdge } from './http/edge.js';
@@ -11,10 +11,10 @@ import { createOperatingView, type OperatingView } from './ops/operatingView.js'
 import { SourceValidator } from './ingest/validator.js';
 import type { Log } from './log.js';
 import { startProcessor, type Processor } from './processing/processor.js';
-import { ensureBuckets } from './processing/stores.js';
+import { ensureBuckets } from './store/buckets.js';
 import { sources } from './sources/registry.js';
 import { NatsLink } from './stream/connection.js';
-import { ensureWebhooksTopology, type SourceConsumerLimits } from './stream/topology.js';
+import { ensureWebhooksTopology, type SourceConsumerLimits } from './stream/webhookTopology.js';
 import { startDependencyActors, type DependencyActors } from '../actors/index.js';
 
 /** Which parts a process runs. */

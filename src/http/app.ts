@@ -9,7 +9,7 @@ import { httpMetrics } from './httpMetrics.js';
 import { countIngest, limitIngestRate } from './ingestGuards.js';
 import type { IpRateLimiter } from './ipRateLimiter.js';
 import { mountHealthRoutes } from './routes/health.js';
-import { mountWebhookRoute, type WebhookRouteDeps } from './routes/webhooks.js';
+import { mountWebhookRoute, type WebhookRouteOptions } from './routes/webhooks.js';
 import type { LinkState, NatsLink } from '../stream/connection.js';
 import { mountDeadLetterRoutes } from './routes/deadLetters.js';
 import { mountOpsRoutes } from './routes/ops.js';
@@ -17,7 +17,7 @@ import { mountStatusPage } from './routes/statusPage.js';
 import { mountWebhookStatusRoute } from './routes/webhookStatus.js';
 
 /** Everything the HTTP edge needs. */
-export interface AppDeps extends WebhookRouteDeps {
+export interface AppOptions extends WebhookRouteOptions {
   log: Log;
   readiness: () => LinkState;
   link: NatsLink;
@@ -34,22 +34,22 @@ export interface AppDeps extends WebhookRouteDeps {
 }
 
 /** Builds the Koa application of the HTTP edge. */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(options: AppOptions): Koa {
   const app = new Koa({ proxy: false });
   // Errors are logged once, by errorHandler; Koa's default handler would print them again.
   app.silent = true;
   const router = new Router();
-  mountHealthRoutes(router, deps.readiness);
-  mountWebhookRoute(router, deps, [
-    countIngest(deps.metrics, new Set(deps.sources.keys())),
-    limitIngestRate(deps.ingestLimit.limiter, deps.ingestLimit.trustedHops, deps.metrics),
+  mountHealthRoutes(router, options.readiness);
+  mountWebhookRoute(router, options, [
+    countIngest(options.metrics, new Set(options.sources.keys())),
+    limitIngestRate(options.ingestLimit.limiter, options.ingestLimit.trustedHops, options.metrics),
   ]);
-  mountWebhookStatusRoute(router, deps.link, deps.sources);
-  mountDeadLetterRoutes(router, deps.link, deps.adminToken, deps.sources.keys());
-  mountOpsRoutes(router, deps.ops, deps.sse);
+  mountWebhookStatusRoute(router, options.link, options.sources);
+  mountDeadLetterRoutes(router, options.link, options.adminToken, options.sources.keys());
+  mountOpsRoutes(router, options.ops, options.sse);
   mountStatusPage(router);
-  app.use(httpMetrics(deps.metrics));
-  app.use(errorHandler(deps.log));
+  app.use(httpMetrics(options.metrics));
+  app.use(errorHandler(options.log));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

@@ -9,7 +9,7 @@ import type { OpsSource } from '../ops/opsSource.js';
 import { SseBroadcaster } from '../ops/sse.js';
 import { sources } from '../sources/registry.js';
 import type { NatsLink } from '../stream/connection.js';
-import { WebhookPublisher } from '../stream/publisher.js';
+import { WebhookPublisher } from '../ingest/publisher.js';
 import { createApp } from './app.js';
 import { guardConnections } from './connectionGuard.js';
 import { IpRateLimiter } from './ipRateLimiter.js';

@@ -1,78 +1,46 @@
 import type { DepEvent } from '../runtime/dependencyEvents.js';
-import type { ProcessingEvent } from '../processing/events.js';
-import type { OpsMetrics } from './metrics.js';
+import type { ProcessingEvent } from '../processing/processingEvents.js';
+import type { MetricsJson, OpsMetrics } from './metrics.js';
 import { RecentDurations } from './recentDurations.js';
-
-/** Processing counters of one source. */
-export interface SourceTotals {
-  deliveries: number;
-  processed: number;
-  failed: number;
-  retried: number;
-  deadLettered: number;
-  inFlight: number;
-}
+import { processingCountersFrom, type ProcessingCounters } from './stats.js';
 
 /** What {@link ProcessingCollector.totals} reports. */
-export interface ProcessingTotals {
-  sources: Record<string, SourceTotals>;
-  avgProcessingMs: number | null;
+export interface ProcessingTotals extends ProcessingCounters {
   p99ProcessingMs: number | null;
   p99Window: number;
 }
 
-const emptyTotals = (): SourceTotals => ({ deliveries: 0, processed: 0, failed: 0, retried: 0, deadLettered: 0, inFlight: 0 });
-
 /**
- * Turns processing and dependency events into metrics and into the
- * counters of `GET /stats`. A delivery is in flight from its
+ * Turns processing and dependency events into metrics; the counters of
+ * `GET /stats` are read back from those metrics. A delivery is in flight from its
  * `webhook.processing` event until the event that ends it; a
  * `webhook.deadLettered` for a webhook not in flight is the dead-letter
  * mover acting on an advisory, which ends no delivery.
  */
 export class ProcessingCollector {
-  private readonly sources = new Map<string, SourceTotals>();
   private readonly running = new Map<string, number>();
   private readonly recent = new RecentDurations();
-  private durationSumMs = 0;
-  private durationCount = 0;
 
   constructor(private readonly metrics: OpsMetrics) {}
 
-  private of(source: string): SourceTotals {
-    let t = this.sources.get(source);
-    if (!t) this.sources.set(source, (t = emptyTotals()));
-    return t;
-  }
-
   /** Counts a processing milestone. */
   onProcessing(e: ProcessingEvent): void {
-    const t = this.of(e.source);
     const key = `${e.source}\u0000${e.seq}`;
     if (e.type === 'webhook.processing') {
       this.running.set(key, e.at);
-      t.deliveries++;
-      t.inFlight++;
       this.metrics.deliveries.inc({ source: e.source });
       this.metrics.inFlight.inc({ source: e.source });
       return;
     }
     const endsDelivery = this.running.delete(key);
     if (endsDelivery) {
-      t.inFlight--;
       this.metrics.inFlight.dec({ source: e.source });
       const outcome = e.type === 'webhook.done' ? 'done' : e.type === 'webhook.retrying' ? 'retrying' : e.type === 'webhook.failed' ? 'exhausted' : 'terminated';
       this.metrics.processingOutcomes.inc({ source: e.source, outcome });
       this.metrics.processingDuration.observe({ source: e.source, outcome }, e.durationMs / 1000);
       this.recent.add(e.durationMs);
-      this.durationSumMs += e.durationMs;
-      this.durationCount++;
-      if (outcome === 'done') t.processed++;
-      else t.failed++;
-      if (outcome === 'retrying') t.retried++;
     }
     if (e.type === 'webhook.deadLettered') {
-      t.deadLettered++;
       this.metrics.deadLettered.inc({ source: e.source, reason: e.reason });
     }
   }
@@ -105,14 +73,13 @@ export class ProcessingCollector {
     }
   }
 
-  /** The counters so far, per source, with `known` sources present even before their first webhook. */
-  totals(known: Iterable<string> = []): ProcessingTotals {
-    for (const s of known) this.of(s);
-    const sources: Record<string, SourceTotals> = {};
-    for (const [name, t] of this.sources) sources[name] = { ...t };
+  /**
+   * The counters so far, read from `json` (this process's metrics when
+   * omitted), with `known` sources present even before their first webhook.
+   */
+  async totals(known: Iterable<string> = [], json?: MetricsJson): Promise<ProcessingTotals> {
     return {
-      sources,
-      avgProcessingMs: this.durationCount === 0 ? null : Math.round((this.durationSumMs / this.durationCount) * 100) / 100,
+      ...processingCountersFrom(json ?? (await this.metrics.json()), known),
       p99ProcessingMs: this.recent.quantile(0.99),
       p99Window: this.recent.size,
     };

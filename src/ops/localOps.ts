@@ -1,7 +1,7 @@
 import { AggregatorRegistry } from 'prom-client';
 import type { DepEvent, DepEventListener } from '../runtime/dependencyEvents.js';
 import type { DependencyStatus } from '../runtime/status.js';
-import type { ProcessingEvent, ProcessingEvents } from '../processing/events.js';
+import type { ProcessingEvent, ProcessingEvents } from '../processing/processingEvents.js';
 import type { NatsLink } from '../stream/connection.js';
 import { ProcessingCollector } from './collector.js';
 import { LiveFeed } from './liveFeed.js';
@@ -145,8 +145,9 @@ export class LocalOps implements OpsSource {
   async stats(): Promise<ServiceStats> {
     const [sample, perProcess] = await Promise.all([this.refreshGauges(), this.allMetricsJson()]);
     const merged = perProcess.length === 1 ? perProcess[0]! : (AggregatorRegistry.aggregate(perProcess).getMetricsAsJSON() as unknown as Promise<MetricsJson>);
-    const ingest = ingestCountersFrom(await merged);
-    const processing = this.collector.totals(this.o.sources);
+    const json = await merged;
+    const ingest = ingestCountersFrom(json);
+    const processing = await this.collector.totals(this.o.sources, json);
     const sources: ServiceStats['sources'] = {};
     let processed = 0;
     let failed = 0;

@@ -1,6 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { DEAD_LETTERS_STREAM } from '../deadLetters/names.js';
-import { WEBHOOKS_STREAM } from '../stream/names.js';
+import { DEAD_LETTERS_STREAM } from '../processing/deadLetters/deadLetterNames.js';
+import { WEBHOOKS_STREAM } from '../stream/webhookNames.js';
 import type { StreamStats } from './stats.js';
 
 /** A consumer's backlog. */

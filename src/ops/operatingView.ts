@@ -2,7 +2,7 @@ import { ClusterOps } from './clusterOps.js';
 import { LocalOps, type WatchedDependencies } from './localOps.js';
 import { OpsMetrics } from './metrics.js';
 import type { OpsSource } from './opsSource.js';
-import type { ProcessingEvents } from '../processing/events.js';
+import type { ProcessingEvents } from '../processing/processingEvents.js';
 import type { NatsLink } from '../stream/connection.js';
 
 /** One process's part of the operating view. */

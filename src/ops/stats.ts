@@ -89,18 +89,22 @@ export interface IngestCounters {
   sseDropped: number;
 }
 
-/** Sums a metric's values grouped by one label ('' groups everything under ''). */
-function sumBy(json: MetricsJson, metric: string, label: string): Record<string, number> {
+/**
+ * Sums a metric's values grouped by one label ('' groups everything under ''),
+ * keeping only the values `keep` accepts (a histogram's `_sum`, one outcome).
+ */
+function sumBy(json: MetricsJson, metric: string, label: string, keep: (v: MetricsJson[number]['values'][number]) => boolean = () => true): Record<string, number> {
   const out: Record<string, number> = {};
   const m = json.find((x) => x.name === `${METRIC_PREFIX}${metric}`);
   for (const v of m?.values ?? []) {
+    if (!keep(v)) continue;
     const key = label === '' ? '' : String(v.labels[label] ?? '');
     out[key] = (out[key] ?? 0) + v.value;
   }
   return out;
 }
 
-const total = (json: MetricsJson, metric: string) => sumBy(json, metric, '')[''] ?? 0;
+const total = (json: MetricsJson, metric: string, keep?: Parameters<typeof sumBy>[3]) => sumBy(json, metric, '', keep)[''] ?? 0;
 
 /**
  * Reads the edge's counters from metrics JSON, so that the same code works
@@ -126,4 +130,52 @@ export function sumOf(r: Record<string, number>): number {
   let s = 0;
   for (const v of Object.values(r)) s += v;
   return s;
+}
+
+/** Keeps one series of a histogram (`_sum`, `_count`); prom-client's JSON names it in `metricName`. */
+const seriesOf = (suffix: string) => (v: object) => (v as { metricName?: string }).metricName?.endsWith(suffix) === true;
+
+/** Processing counters of one source. */
+export interface SourceTotals {
+  deliveries: number;
+  processed: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  inFlight: number;
+}
+
+/** The processing counters, read back from (possibly aggregated) metrics. */
+export interface ProcessingCounters {
+  sources: Record<string, SourceTotals>;
+  /** Mean of `processing_duration_seconds` in ms (two decimals); null before the first delivery ends. */
+  avgProcessingMs: number | null;
+}
+
+/**
+ * Reads the processing counters from metrics JSON, the one place they are
+ * counted; `known` sources are listed even before their first webhook.
+ */
+export function processingCountersFrom(json: MetricsJson, known: Iterable<string> = []): ProcessingCounters {
+  const deliveries = sumBy(json, 'deliveries_total', 'source');
+  const processed = sumBy(json, 'processing_outcomes_total', 'source', (v) => v.labels.outcome === 'done');
+  const failed = sumBy(json, 'processing_outcomes_total', 'source', (v) => v.labels.outcome !== 'done');
+  const retried = sumBy(json, 'processing_outcomes_total', 'source', (v) => v.labels.outcome === 'retrying');
+  const deadLettered = sumBy(json, 'dead_lettered_total', 'source');
+  const inFlight = sumBy(json, 'processing_in_flight', 'source');
+  const names = new Set([...known, ...Object.keys(deliveries), ...Object.keys(deadLettered)]);
+  const sources: Record<string, SourceTotals> = {};
+  for (const n of names) {
+    sources[n] = {
+      deliveries: deliveries[n] ?? 0,
+      processed: processed[n] ?? 0,
+      failed: failed[n] ?? 0,
+      retried: retried[n] ?? 0,
+      deadLettered: deadLettered[n] ?? 0,
+      inFlight: inFlight[n] ?? 0,
+    };
+  }
+  const durationS = total(json, 'processing_duration_seconds', seriesOf('_sum'));
+  const count = total(json, 'processing_duration_seconds', seriesOf('_count'));
+  return { sources, avgProcessingMs: count === 0 ? null : Math.round(((durationS * 1000) / count) * 100) / 100 };
 }

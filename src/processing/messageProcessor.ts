@@ -1,18 +1,19 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Deps } from '../../actors/index.js';
-import { writeDeadLetter } from '../deadLetters/writer.js';
-import { DEAD_LETTERS_STREAM } from '../deadLetters/names.js';
+import { writeDeadLetter } from './deadLetters/deadLetterWriter.js';
+import { DEAD_LETTERS_STREAM } from './deadLetters/deadLetterNames.js';
 import { parseJsonBody } from '../ingest/body.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import { isServiceError } from '../errors/serviceError.js';
 import type { Log } from '../log.js';
-import { WebhookHeaders } from '../stream/names.js';
-import { kvKey } from './keys.js';
+import { WebhookHeaders } from '../stream/webhookNames.js';
+import { kvKey } from '../store/kvKey.js';
 import type { SourceHandler } from './handler.js';
-import type { ProcessingEvents } from './events.js';
+import type { ProcessingEvents } from './processingEvents.js';
 import { ProcessingError, ProcessingErrorCodes } from './processingError.js';
 import { decideRetry, summarizeFailure, type RetryPolicy } from './retryDecision.js';
-import type { KvWriter, WebhookStatus } from './stores.js';
+import type { KvWriter } from '../store/kvWriter.js';
+import type { WebhookStatus } from '../store/webhookStatus.js';
 
 /** What the processor needs. */
 export interface MessageProcessorOptions {

@@ -1,15 +1,16 @@
 import { Kvm } from '@nats-io/kv';
 import type { ServiceConfig } from '../config/env.js';
-import { DeadLetterMover } from '../deadLetters/mover.js';
+import { DeadLetterMover } from './deadLetters/deadLetterMover.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import type { Log } from '../log.js';
 import type { NatsLink } from '../stream/connection.js';
 import type { DependencyActors } from '../../actors/index.js';
-import { ProcessingEvents } from './events.js';
+import { ProcessingEvents } from './processingEvents.js';
 import type { SourceHandler } from './handler.js';
 import { WebhookMessageProcessor } from './messageProcessor.js';
 import { SourceConsumer } from './sourceConsumer.js';
-import { KvWriter, STATUS_BUCKET } from './stores.js';
+import { KvWriter } from '../store/kvWriter.js';
+import { STATUS_BUCKET } from '../store/webhookStatus.js';
 
 /** Everything the processor needs. */
 export interface ProcessorOptions {

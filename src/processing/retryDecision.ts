@@ -1,4 +1,5 @@
 import { isServiceError } from '../errors/serviceError.js';
+import type { FailureSummary } from '../store/webhookStatus.js';
 
 /** What to do with a message whose handler failed. */
 export type RetryDecision =
@@ -30,13 +31,6 @@ export function decideRetry(error: unknown, deliveryCount: number, policy: Retry
   const base = backoffMs[Math.min(Math.max(deliveryCount, 1), backoffMs.length) - 1]!;
   const hint = (error as { retryAfterMs?: unknown })?.retryAfterMs;
   return { kind: 'retry', delayMs: typeof hint === 'number' && hint > base ? hint : base };
-}
-
-/** A failure as stored in a webhook's status and a dead letter's `Dlq-Last-Error`. */
-export interface FailureSummary {
-  code: string;
-  message: string;
-  retriable: boolean;
 }
 
 /** Summarises any thrown value with a stable code. */

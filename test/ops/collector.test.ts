@@ -9,11 +9,11 @@ describe('ProcessingCollector', () => {
     const metrics = new OpsMetrics();
     const c = new ProcessingCollector(metrics);
     c.onProcessing({ type: 'webhook.processing', ...base, seq: 1 });
-    expect(c.totals().sources.orders!.inFlight).to.equal(1);
+    expect((await c.totals()).sources.orders!.inFlight).to.equal(1);
     c.onProcessing({ type: 'webhook.retrying', ...base, seq: 1, code: 'X', durationMs: 10, delayMs: 50 });
     c.onProcessing({ type: 'webhook.processing', ...base, seq: 1, deliveries: 2 });
     c.onProcessing({ type: 'webhook.done', ...base, seq: 1, deliveries: 2, durationMs: 30 });
-    const t = c.totals();
+    const t = await c.totals();
     expect(t.sources.orders).to.deep.equal({ deliveries: 2, processed: 1, failed: 1, retried: 1, deadLettered: 0, inFlight: 0 });
     expect(t.avgProcessingMs).to.equal(20);
     expect(t.p99ProcessingMs).to.equal(30);
@@ -23,25 +23,25 @@ describe('ProcessingCollector', () => {
     ]);
   });
 
-  it('counts a permanent failure as a failed delivery and a dead letter', () => {
+  it('counts a permanent failure as a failed delivery and a dead letter', async () => {
     const c = new ProcessingCollector(new OpsMetrics());
     c.onProcessing({ type: 'webhook.processing', ...base, seq: 2 });
     c.onProcessing({ type: 'webhook.deadLettered', ...base, seq: 2, code: 'P', durationMs: 0, reason: 'terminated' });
-    expect(c.totals().sources.orders).to.include({ failed: 1, retried: 0, deadLettered: 1, inFlight: 0 });
+    expect((await c.totals()).sources.orders).to.include({ failed: 1, retried: 0, deadLettered: 1, inFlight: 0 });
   });
 
-  it('counts the mover dead-lettering an exhausted webhook without another failed delivery', () => {
+  it('counts the mover dead-lettering an exhausted webhook without another failed delivery', async () => {
     const c = new ProcessingCollector(new OpsMetrics());
     c.onProcessing({ type: 'webhook.processing', ...base, seq: 3, deliveries: 2 });
     c.onProcessing({ type: 'webhook.failed', ...base, seq: 3, deliveries: 2, code: 'X', durationMs: 5 });
     c.onProcessing({ type: 'webhook.deadLettered', ...base, seq: 3, deliveries: 2, code: 'X', durationMs: 0, reason: 'max_deliveries' });
-    expect(c.totals().sources.orders).to.include({ deliveries: 1, failed: 1, deadLettered: 1, inFlight: 0 });
+    expect((await c.totals()).sources.orders).to.include({ deliveries: 1, failed: 1, deadLettered: 1, inFlight: 0 });
   });
 
-  it('lists known sources before their first webhook', () => {
+  it('lists known sources before their first webhook', async () => {
     const c = new ProcessingCollector(new OpsMetrics());
-    expect(Object.keys(c.totals(['orders', 'pages']).sources)).to.deep.equal(['orders', 'pages']);
-    expect(c.totals().avgProcessingMs).to.equal(null);
+    expect(Object.keys((await c.totals(['orders', 'pages'])).sources)).to.deep.equal(['orders', 'pages']);
+    expect((await c.totals()).avgProcessingMs).to.equal(null);
   });
 
   it('turns dependency events into breaker, wait and call metrics', async () => {

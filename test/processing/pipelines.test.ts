@@ -10,7 +10,7 @@ import { startOpenAIStub, type OpenAIStub } from '../stubs/openai.js';
 import { startBotpressStub, type BotpressStub } from '../stubs/botpress.js';
 import { startPagesStub } from '../stubs/pages.js';
 import type { StubServer } from '../stubs/stubServer.js';
-import { kvKey } from '../../src/processing/keys.js';
+import { kvKey } from '../../src/store/kvKey.js';
 import type { RunningService } from '../../src/service.js';
 
 async function statusOf(service: RunningService, source: string, id: string): Promise<any> {

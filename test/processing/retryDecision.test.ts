@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { decideRetry, summarizeFailure } from '../../src/processing/retryDecision.js';
 import { ServiceError } from '../../src/errors/serviceError.js';
-import { kvKey, naturalKey } from '../../src/processing/keys.js';
 
 const policy = { backoffMs: [1000, 5000, 30_000, 120_000], maxDeliver: 5 };
 const retriable = new ServiceError('DEP_SERVER_ERROR', 'down', { retriable: true });
@@ -36,16 +35,5 @@ describe('decideRetry', () => {
   it('retries unexpected errors', () => {
     expect(decideRetry(new TypeError('boom'), 1, policy)).to.deep.equal({ kind: 'retry', delayMs: 1000 });
     expect(summarizeFailure(new TypeError('boom'))).to.deep.equal({ code: 'PROCESSING_HANDLER_FAILED', message: 'boom', retriable: true });
-  });
-});
-
-describe('kvKey', () => {
-  it('keeps KV-safe keys readable and encodes the rest reversibly', () => {
-    expect(kvKey('TEST-1')).to.equal('TEST-1');
-    expect(kvKey('B08G9PRS1K')).to.equal('B08G9PRS1K');
-    const url = 'https://example.com/a?b=c';
-    expect(kvKey(url)).to.match(/^b64\.[A-Za-z0-9_-]+$/);
-    expect(naturalKey(kvKey(url))).to.equal(url);
-    expect(naturalKey(kvKey('b64.trick'))).to.equal('b64.trick');
   });
 });

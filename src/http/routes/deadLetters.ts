@@ -2,8 +2,8 @@ import type Router from '@koa/router';
 import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
 import { refuse } from '../../ingest/ingestError.js';
-import { DeadLetterStore } from '../../deadLetters/store.js';
-import { KvWriter } from '../../processing/stores.js';
+import { DeadLetterStore } from '../../processing/deadLetters/deadLetterStore.js';
+import { KvWriter } from '../../store/kvWriter.js';
 import type { NatsLink } from '../../stream/connection.js';
 import { requireAdmin } from '../adminAuth.js';
 

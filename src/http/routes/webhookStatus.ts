@@ -3,7 +3,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
 import { refuse } from '../../ingest/ingestError.js';
-import { readStatus, STATUS_BUCKET } from '../../processing/stores.js';
+import { readStatus, STATUS_BUCKET } from '../../store/webhookStatus.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import type { NatsLink } from '../../stream/connection.js';
 

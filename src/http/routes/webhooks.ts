@@ -7,10 +7,10 @@ import { deliveryId, eventType } from '../../ingest/deliveryId.js';
 import { refuse } from '../../ingest/ingestError.js';
 import { verifySignature } from '../../ingest/signature.js';
 import type { SourceValidator } from '../../ingest/validator.js';
-import type { AcceptedWebhook, StoredWebhook } from '../../stream/publisher.js';
+import type { AcceptedWebhook, StoredWebhook } from '../../ingest/publisher.js';
 
 /** What the webhook route needs from the rest of the service. */
-export interface WebhookRouteDeps {
+export interface WebhookRouteOptions {
   config: Pick<IngestConfig, 'maxBodyBytes' | 'secrets'>;
   sources: ReadonlyMap<string, SourceDefinition>;
   validator: SourceValidator;
@@ -32,22 +32,22 @@ export interface AcceptedBody {
  * signature, UTF-8/JSON and schema, then publishes and answers `202` only
  * after JetStream's ack. `guards` run first (counting, per-IP limit).
  */
-export function mountWebhookRoute(router: Router, deps: WebhookRouteDeps, guards: Middleware[] = []): void {
+export function mountWebhookRoute(router: Router, options: WebhookRouteOptions, guards: Middleware[] = []): void {
   router.post('/webhooks/:source', ...guards, async (ctx: Context) => {
     const receivedAt = new Date();
     const source = ctx.params.source as string;
-    if (!deps.accepting()) throw refuse.shuttingDown();
-    if (!deps.sources.has(source)) throw refuse.unknownSource(source, [...deps.sources.keys()]);
+    if (!options.accepting()) throw refuse.shuttingDown();
+    if (!options.sources.has(source)) throw refuse.unknownSource(source, [...options.sources.keys()]);
     const contentType = ctx.get('content-type');
     if (!isJsonContentType(contentType)) throw refuse.unsupportedMediaType(contentType || undefined);
     const { id, generated } = deliveryId(ctx.headers);
 
-    const body = await readBody(ctx.req, deps.config.maxBodyBytes);
-    const secrets = deps.config.secrets.get(source);
+    const body = await readBody(ctx.req, options.config.maxBodyBytes);
+    const secrets = options.config.secrets.get(source);
     if (secrets) verifySignature(source, ctx.headers, body, secrets);
-    deps.validator.validate(source, parseJsonBody(body));
+    options.validator.validate(source, parseJsonBody(body));
 
-    const stored = await deps.publish({
+    const stored = await options.publish({
       source,
       id,
       idGenerated: generated,

@@ -1,12 +1,13 @@
 import { JetStreamApiError, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import type { Log } from '../log.js';
-import type { ProcessingEvents } from '../processing/events.js';
-import { readStatus, type KvWriter } from '../processing/stores.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../stream/names.js';
+import type { Log } from '../../log.js';
+import type { ProcessingEvents } from '../processingEvents.js';
+import { readStatus } from '../../store/webhookStatus.js';
+import type { KvWriter } from '../../store/kvWriter.js';
+import { WebhookHeaders, WEBHOOKS_STREAM } from '../../stream/webhookNames.js';
 import { parseAdvisory, reasonOf, type WebhookAdvisory } from './advisory.js';
-import { ADVISORIES_STREAM, DEAD_LETTERS_STREAM, deadLetterSubject, MOVER_CONSUMER } from './names.js';
-import { sourceOfSubject, writeDeadLetter } from './writer.js';
+import { ADVISORIES_STREAM, DEAD_LETTERS_STREAM, deadLetterSubject, MOVER_CONSUMER } from './deadLetterNames.js';
+import { sourceOfSubject, writeDeadLetter } from './deadLetterWriter.js';
 
 /** What the mover needs. */
 export interface MoverOptions {

@@ -1,10 +1,10 @@
 import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
-import { ErrorCodes } from '../errors/codes.js';
-import { ServiceError } from '../errors/serviceError.js';
-import type { KvWriter } from '../processing/stores.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../stream/names.js';
-import { DEAD_LETTERS_STREAM, DlqHeaders } from './names.js';
-import { webhookHeaders } from './writer.js';
+import { ErrorCodes } from '../../errors/codes.js';
+import { ServiceError } from '../../errors/serviceError.js';
+import type { KvWriter } from '../../store/kvWriter.js';
+import { WebhookHeaders, WEBHOOKS_STREAM } from '../../stream/webhookNames.js';
+import { DEAD_LETTERS_STREAM, DlqHeaders } from './deadLetterNames.js';
+import { webhookHeaders } from './deadLetterWriter.js';
 
 /** A dead letter without its body. */
 export interface DeadLetterSummary {

@@ -1,9 +1,9 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { refuse } from '../ingest/ingestError.js';
-import { AckError, PublishAckMux } from './ackMux.js';
-import type { NatsLink } from './connection.js';
-import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from './names.js';
-import { queuedMarker } from '../processing/stores.js';
+import { refuse } from './ingestError.js';
+import { AckError, PublishAckMux } from '../stream/ackMux.js';
+import type { NatsLink } from '../stream/connection.js';
+import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../stream/webhookNames.js';
+import { queuedMarker } from '../store/webhookStatus.js';
 
 /** One webhook, as accepted at the HTTP edge. */
 export interface AcceptedWebhook {

@@ -1,12 +1,16 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { PublishAckMux } from '../stream/ackMux.js';
-import { kvKey } from './keys.js';
-import type { FailureSummary } from './retryDecision.js';
+import type { KV } from '@nats-io/kv';
+import { kvKey } from './kvKey.js';
 
 /** The KV bucket of per-webhook statuses. */
 export const STATUS_BUCKET = 'webhook-status';
+
+/** A failure as stored in a webhook's status and a dead letter's `Dlq-Last-Error`. */
+export interface FailureSummary {
+  code: string;
+  message: string;
+  retriable: boolean;
+}
 
 /** Where a webhook is in its life. */
 export type WebhookState = 'queued' | 'processing' | 'retrying' | 'done' | 'dead';
@@ -38,34 +42,6 @@ export function statusKey(source: string, id: string): string {
 const enc = new TextEncoder();
 
 /**
- * Writes statuses and results as KV puts (`$KV.<bucket>.<key>`) through one
- * shared ack subscription, batched per event-loop turn like the ingest
- * publisher.
- */
-export class KvWriter {
-  private readonly mux: PublishAckMux;
-
-  constructor(nc: NatsConnection, timeoutMs = 5000) {
-    this.mux = new PublishAckMux(nc, timeoutMs);
-  }
-
-  /** Puts `value` as JSON and resolves on the bucket's ack. */
-  async put(bucket: string, key: string, value: unknown): Promise<void> {
-    await this.mux.publish(`$KV.${bucket}.${key}`, enc.encode(JSON.stringify(value)));
-  }
-
-  /** Records a webhook's status. */
-  putStatus(s: WebhookStatus): Promise<void> {
-    return this.put(STATUS_BUCKET, statusKey(s.source, s.id), s);
-  }
-
-  /** Releases the ack subscription. */
-  close(): void {
-    this.mux.close();
-  }
-}
-
-/**
  * The `queued` status of a just-stored webhook as a KV put that only
  * succeeds while the key has no value (the processor's own records win).
  */
@@ -74,24 +50,6 @@ export function queuedMarker(s: Pick<WebhookStatus, 'id' | 'source' | 'seq' | 'u
   h.set('Nats-Expected-Last-Subject-Sequence', '0');
   const status: WebhookStatus = { ...s, status: 'queued', deliveries: 0 };
   return { subject: `$KV.${STATUS_BUCKET}.${statusKey(s.source, s.id)}`, data: enc.encode(JSON.stringify(status)), headers: h };
-}
-
-/** Options of the KV buckets. */
-export interface BucketOptions {
-  /** How long statuses are kept. */
-  statusTtlMs: number;
-}
-
-/**
- * Creates (or binds to) the status bucket and one result bucket per source,
- * named after the source (`nats kv get orders TEST-1`).
- */
-export async function ensureBuckets(nc: NatsConnection, sources: Iterable<string>, options: BucketOptions): Promise<Map<string, KV>> {
-  const kvm = new Kvm(nc);
-  const buckets = new Map<string, KV>();
-  buckets.set(STATUS_BUCKET, await kvm.create(STATUS_BUCKET, { history: 1, ttl: options.statusTtlMs, description: 'Status of every webhook by <source>.<id>' }));
-  for (const s of sources) buckets.set(s, await kvm.create(s, { history: 1, description: `Results of the ${s} pipeline by natural key` }));
-  return buckets;
 }
 
 /** Reads a webhook's status; undefined when none is recorded. */

@@ -2,7 +2,6 @@ import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
-  JetStreamApiError,
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
@@ -10,7 +9,8 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { WEBHOOKS_STREAM, webhookSubject } from './names.js';
+import { ensureConsumer, ensureStream } from './ensure.js';
+import { WEBHOOKS_STREAM, webhookSubject } from './webhookNames.js';
 
 /** Limits of the `WEBHOOKS` stream. */
 export interface WebhooksStreamOptions {
@@ -68,46 +68,6 @@ export interface SourceConsumerLimits {
   maxDeliver: number;
   /** Messages in flight (`<SOURCE>_CONCURRENCY`). */
   concurrency: number;
-}
-
-const STREAM_NAME_IN_USE = 10058;
-
-/**
- * Creates the stream or updates it to `config`; safe when several instances
- * start at once.
- * @throws Error when the existing stream cannot take the config (for example another retention).
- */
-export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.info(config.name);
-  } catch (e) {
-    if (!(e instanceof JetStreamApiError) || e.status !== 404) throw e;
-    try {
-      await jsm.streams.add(config);
-      return;
-    } catch (addError) {
-      if (!(addError instanceof JetStreamApiError) || addError.code !== STREAM_NAME_IN_USE) throw addError;
-    }
-  }
-  const { name, ...update } = config;
-  await jsm.streams.update(name, update);
-}
-
-/** Creates or updates a durable consumer on `stream`. */
-export async function ensureConsumer(
-  jsm: JetStreamManager,
-  stream: string,
-  config: Partial<ConsumerConfig> & { durable_name: string },
-): Promise<void> {
-  try {
-    await jsm.consumers.info(stream, config.durable_name);
-  } catch (e) {
-    if (!(e instanceof JetStreamApiError) || e.status !== 404) throw e;
-    await jsm.consumers.add(stream, config);
-    return;
-  }
-  const { durable_name, deliver_policy: _ignored, ...update } = config;
-  await jsm.consumers.update(stream, durable_name, update);
 }
 
 /** Ensures `WEBHOOKS` and one durable consumer per source. */

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { ensureConsumer, ensureStream } from '../stream/topology.js';
-import { ADVISORIES_STREAM, ADVISORY_SUBJECTS, DEAD_LETTERS_STREAM, MOVER_CONSUMER } from './names.js';
+import { ensureConsumer, ensureStream } from '../../stream/ensure.js';
+import { ADVISORIES_STREAM, ADVISORY_SUBJECTS, DEAD_LETTERS_STREAM, MOVER_CONSUMER } from './deadLetterNames.js';
 
 /**
  * Ensures `DEAD_LETTERS` (kept until replayed or deleted; full → new dead

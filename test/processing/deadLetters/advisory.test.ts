@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseAdvisory, reasonOf } from '../../src/deadLetters/advisory.js';
+import { parseAdvisory, reasonOf } from '../../../src/processing/deadLetters/advisory.js';
 
 const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 

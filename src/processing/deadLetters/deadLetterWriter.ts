@@ -1,6 +1,6 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { DEAD_LETTERS_STREAM, DlqHeaders, deadLetterSubject, type DeadLetterReason } from './names.js';
+import { DEAD_LETTERS_STREAM, DlqHeaders, deadLetterSubject, type DeadLetterReason } from './deadLetterNames.js';
 
 /** The original message, as far as a dead letter copies it. */
 export interface OriginalMessage {
