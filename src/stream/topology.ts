@@ -10,6 +10,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { assertReplicated, withReplicas } from '../cluster/replicas.js';
 import { WEBHOOKS_STREAM, webhookSubject } from './names.js';
 
 /** Limits of the `WEBHOOKS` stream. */
@@ -20,6 +21,8 @@ export interface WebhooksStreamOptions {
   maxBytes: number;
   /** Stream `max_msgs`; -1 is unlimited. */
   maxMsgs: number;
+  /** Stream `num_replicas` (`NATS_REPLICAS`). */
+  replicas: number;
 }
 
 /**
@@ -39,7 +42,7 @@ export function webhooksStreamConfig(o: WebhooksStreamOptions): Partial<StreamCo
     max_msgs: o.maxMsgs,
     max_age: 0,
     duplicate_window: nanos(o.duplicateWindowMs),
-    num_replicas: 1,
+    num_replicas: o.replicas,
     allow_direct: true,
   };
 }
@@ -73,24 +76,29 @@ export interface SourceConsumerLimits {
 const STREAM_NAME_IN_USE = 10058;
 
 /**
- * Creates the stream or updates it to `config`; safe when several instances
- * start at once.
+ * Creates the stream or updates it to `config` (including its replica
+ * count); safe when several instances start at once.
+ * @throws ConfigError naming `NATS_REPLICAS` when the cluster cannot keep `num_replicas` copies.
  * @throws Error when the existing stream cannot take the config (for example another retention).
  */
 export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.info(config.name);
-  } catch (e) {
-    if (!(e instanceof JetStreamApiError) || e.status !== 404) throw e;
+  const replicas = config.num_replicas ?? 1;
+  await withReplicas(replicas, `stream ${config.name}`, async () => {
     try {
-      await jsm.streams.add(config);
-      return;
-    } catch (addError) {
-      if (!(addError instanceof JetStreamApiError) || addError.code !== STREAM_NAME_IN_USE) throw addError;
+      await jsm.streams.info(config.name);
+    } catch (e) {
+      if (!(e instanceof JetStreamApiError) || e.status !== 404) throw e;
+      try {
+        await jsm.streams.add(config);
+        return;
+      } catch (addError) {
+        if (!(addError instanceof JetStreamApiError) || addError.code !== STREAM_NAME_IN_USE) throw addError;
+      }
     }
-  }
-  const { name, ...update } = config;
-  await jsm.streams.update(name, update);
+    const { name, ...update } = config;
+    await jsm.streams.update(name, update);
+  });
+  await assertReplicated(jsm, config.name, replicas);
 }
 
 /** Creates or updates a durable consumer on `stream`. */
