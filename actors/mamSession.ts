@@ -23,12 +23,20 @@ export function memorySessionStore(initial?: string): SessionStore {
   };
 }
 
+/** The KV bucket of dependency session cookies. */
+export const SESSIONS_BUCKET = 'sessions';
+
+/** How the `sessions` bucket is created. */
+export const SESSIONS_BUCKET_OPTIONS = { history: 1, description: 'Session cookies of dependencies, by dependency' } as const;
+
 /** Options of {@link kvSessionStore}. */
 export interface KvSessionStoreOptions {
   /** @default 'sessions' */
   bucket?: string;
   /** @default 'mam' */
   key?: string;
+  /** Copies of the bucket when this store creates it (`NATS_REPLICAS`). @default 1 */
+  replicas?: number;
 }
 
 /**
@@ -36,12 +44,12 @@ export interface KvSessionStoreOptions {
  * `nats kv get sessions mam`. The value is a live credential.
  */
 export function kvSessionStore(nc: NatsConnection, options: KvSessionStoreOptions = {}): SessionStore {
-  const bucket = options.bucket ?? 'sessions';
+  const bucket = options.bucket ?? SESSIONS_BUCKET;
   const key = options.key ?? 'mam';
   let opening: Promise<KV> | undefined;
   const kv = (): Promise<KV> => {
     if (!opening) {
-      const attempt = new Kvm(nc).create(bucket, { history: 1, description: 'Session cookies of dependencies, by dependency' });
+      const attempt = new Kvm(nc).create(bucket, { ...SESSIONS_BUCKET_OPTIONS, replicas: options.replicas ?? 1 });
       opening = attempt;
       // A failed open is retried on the next use.
       attempt.catch(() => {

@@ -9,7 +9,7 @@ import { createLogger, type Log } from './log.js';
 import { startEmbeddedNats } from './nats/embedded.js';
 import type { LocalNats } from './nats/localServer.js';
 import { startOpsHub } from './ops/opsHub.js';
-import { startService } from './service.js';
+import { startService, type RunningService } from './service.js';
 
 /** The folder holding nats.conf, from `src/` or `dist/src/`. */
 function findProjectDir(): string {
@@ -26,6 +26,19 @@ function loadConfigOrExit(): ServiceConfig {
     process.stderr.write(`configuration error: ${e.message}\n`);
     process.exit(78);
   }
+}
+
+/**
+ * Exits 78 like any configuration error when the NATS link gives up on one
+ * (e.g. a `NATS_REPLICAS` the cluster cannot keep).
+ */
+function exitOnConfigFailure(service: RunningService, stop: () => Promise<unknown>): void {
+  void service.link.whenFailed().then(async (e) => {
+    process.stderr.write(`configuration error: ${e.message}\n`);
+    // Processing may still wait for a link that will never be ready.
+    await Promise.race([stop().catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
+    process.exit(78);
+  });
 }
 
 /** Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if stopping failed). */
@@ -71,6 +84,7 @@ async function main(): Promise<void> {
 
   if (isEdgeWorker()) {
     const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false, listenAfterReadyMs: 10_000 });
+    exitOnConfigFailure(edge, () => edge.stop(1000));
     onSignals(log, () => edge.stop());
     return;
   }
@@ -83,6 +97,10 @@ async function main(): Promise<void> {
     // This process runs the consumers and the dependency actors (one owner per
     // dependency); the workers run only the HTTP edge.
     const processing = await startService(config, log, natsUrl, { edge: false, processing: processingHere });
+    exitOnConfigFailure(processing, async () => {
+      await processing.stop(1000);
+      await embedded?.stop();
+    });
     // The workers' /stats, /actors, /metrics and /events are answered from here.
     const opsHub = startOpsHub(processing.ops.local!, { log });
     const workers = startEdgeWorkers({ count: config.ingest.workers, env: { NATS_URL: natsUrl }, log });
@@ -97,6 +115,10 @@ async function main(): Promise<void> {
   }
 
   const service = await startService(config, log, natsUrl, { edge: true, processing: processingHere });
+  exitOnConfigFailure(service, async () => {
+    await service.stop(1000);
+    await embedded?.stop();
+  });
   onSignals(log, async () => {
     await service.stop();
     await embedded?.stop();

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { kvSessionStore, type SessionStore } from '../actors/mamSession.js';
+import { kvSessionStore, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, type SessionStore } from '../actors/mamSession.js';
+import { ensureClusterBuckets } from './cluster/buckets.js';
+import { ensureBucket } from './stream/replicas.js';
 import type { ServiceConfig } from './config/env.js';
 import { ensureDeadLetterTopology } from './processing/deadLetters/deadLetterTopology.js';
 import { createHandlers } from './handlers/registry.js';
@@ -14,6 +16,7 @@ import { startProcessor, type Processor } from './processing/processor.js';
 import { ensureBuckets } from './store/buckets.js';
 import { sources } from './sources/registry.js';
 import { NatsLink } from './stream/connection.js';
+import { WEBHOOKS_STREAM } from './stream/webhookNames.js';
 import { ensureWebhooksTopology, type SourceConsumerLimits } from './stream/webhookTopology.js';
 import { startDependencyActors, type DependencyActors } from '../actors/index.js';
 
@@ -50,11 +53,11 @@ export interface RunningService {
 }
 
 /** The `sessions` KV bucket, reached once the NATS link is ready. */
-function linkSessionStore(link: NatsLink): SessionStore {
+function linkSessionStore(link: NatsLink, replicas: number): SessionStore {
   let store: SessionStore | undefined;
   const get = async () => {
     await link.whenReady();
-    return (store ??= kvSessionStore(link.nc!));
+    return (store ??= kvSessionStore(link.nc!, { replicas }));
   };
   return { load: async () => (await get()).load(), save: async (cookie) => (await get()).save(cookie) };
 }
@@ -81,15 +84,20 @@ export async function startService(
   const link = NatsLink.start({
     servers: natsUrl,
     log,
+    leaderOf: WEBHOOKS_STREAM,
+    // Every stream and bucket at NATS_REPLICAS copies; a count the cluster cannot keep stops the service.
     onConnect: async ({ jsm, nc }) => {
       const { nats } = config;
+      const { replicas } = config.cluster;
       await ensureWebhooksTopology(
         jsm,
-        { duplicateWindowMs: config.ingest.duplicateWindowMs, maxBytes: nats.streamMaxBytes, maxMsgs: nats.streamMaxMsgs },
+        { duplicateWindowMs: config.ingest.duplicateWindowMs, maxBytes: nats.streamMaxBytes, maxMsgs: nats.streamMaxMsgs, replicas },
         consumerLimits(config),
       );
-      await ensureDeadLetterTopology(jsm, { maxBytes: nats.deadLettersMaxBytes });
-      await ensureBuckets(nc, sources.keys(), { statusTtlMs: nats.statusTtlMs });
+      await ensureDeadLetterTopology(jsm, { maxBytes: nats.deadLettersMaxBytes, replicas });
+      await ensureBuckets(nc, sources.keys(), { statusTtlMs: nats.statusTtlMs, replicas });
+      await ensureBucket(nc, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, replicas);
+      await ensureClusterBuckets(nc, replicas);
     },
   });
 
@@ -108,7 +116,7 @@ export async function startService(
   // The browser must never reach this service's own port (its admin routes).
   const port = server ? (server.address() as AddressInfo).port : config.ingest.port;
   const actors = roles.processing
-    ? await startDependencyActors(config.dependencies, { log, forbiddenPorts: [port], sessions: linkSessionStore(link) })
+    ? await startDependencyActors(config.dependencies, { log, forbiddenPorts: [port], sessions: linkSessionStore(link, config.cluster.replicas) })
     : undefined;
   if (actors) ops.watchDependencies(actors.runtime);
   let processor: Processor | undefined;

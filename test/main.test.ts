@@ -1,32 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { freePort, isListening } from '../src/nats/localServer.js';
+import { exitOf, startMain } from './helpers/mainProcess.js';
 import { TestNats } from './helpers/natsServer.js';
 import { ORDER_BODY, postWebhook } from './helpers/service.js';
 import { waitFor } from './helpers/waitFor.js';
-
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-function startMain(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string } {
-  const base = { ...process.env };
-  delete base.NATS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { ...base, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-async function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return code;
-}
 
 describe('main (the start command)', () => {
   it('stops at start with a message naming a bad variable', async () => {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { LevelWithSilent } from 'pino';
 import { sources, secretVariable } from '../sources/registry.js';
+import { loadClusterConfig, type ClusterConfig } from './cluster.js';
 import { loadDependenciesConfig, type DependenciesConfig } from './dependencies.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './parse.js';
 import { loadProcessingConfig, type ProcessingConfig } from './processing.js';
@@ -48,6 +49,8 @@ export interface ServiceConfig {
   /** Per-IP rate limit, connection cap and timeouts of the HTTP edge. */
   protection: ProtectionConfig;
   dependencies: DependenciesConfig;
+  /** Replicas, instance name and dependency-owner leases for running on a NATS cluster. */
+  cluster: ClusterConfig;
   /** `LOG_LEVEL` @default 'info' */
   logLevel: LevelWithSilent;
 }
@@ -80,6 +83,7 @@ export function loadConfig(env: Env): ServiceConfig {
     processing: loadProcessingConfig(env, sources.keys()),
     protection: loadProtectionConfig(env),
     dependencies: loadDependenciesConfig(env),
+    cluster: loadClusterConfig(env),
     logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

@@ -19,7 +19,7 @@ import { mountWebhookStatusRoute } from './routes/webhookStatus.js';
 /** Everything the HTTP edge needs. */
 export interface AppOptions extends WebhookRouteOptions {
   log: Log;
-  readiness: () => LinkState;
+  readiness: () => LinkState | Promise<LinkState>;
   link: NatsLink;
   /** `ADMIN_TOKEN`; undefined disables the admin routes. */
   adminToken: string | undefined;

@@ -55,7 +55,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     validator,
     publish: (w) => publisher.publish(w),
     accepting: () => accepting,
-    readiness: () => link.status(),
+    readiness: () => link.checkReady(),
     link,
     adminToken: config.processing.adminToken,
     metrics,

@@ -1,5 +1,8 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { StreamLeaderProbe } from './streamLeader.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { isServiceError } from '../errors/serviceError.js';
 import type { Log } from '../log.js';
 
 /** What {@link NatsLink} reports through `/ready`. */
@@ -24,6 +27,12 @@ export interface NatsLinkOptions {
    */
   retryMs?: number;
   /**
+   * A stream that must have a leader for {@link NatsLink.checkReady} to
+   * report ready (in a cluster it may have none while the connection is up).
+   * @default undefined (the connection and `onConnect` alone)
+   */
+  leaderOf?: string;
+  /**
    * Client name shown in `nats server report connections`.
    * @default 'webhook-relay'
    */
@@ -43,9 +52,14 @@ export class NatsLink {
   private closing = false;
   private readonly ready$: Promise<void>;
   private resolveReady!: () => void;
+  private readonly failed$: Promise<Error>;
+  private resolveFailed!: (e: Error) => void;
+  private readonly leader: StreamLeaderProbe | undefined;
 
   private constructor(private readonly options: NatsLinkOptions) {
     this.ready$ = new Promise((r) => (this.resolveReady = r));
+    this.failed$ = new Promise((r) => (this.resolveFailed = r));
+    this.leader = options.leaderOf === undefined ? undefined : new StreamLeaderProbe(options.leaderOf);
   }
 
   /** Starts connecting; returns at once. */
@@ -65,9 +79,28 @@ export class NatsLink {
     return { ...this.state };
   }
 
+  /**
+   * Readiness for `/ready`: {@link status}, and once that is ready, whether
+   * the `leaderOf` stream has a leader (asked at most once a second).
+   */
+  async checkReady(): Promise<LinkState> {
+    const state = this.status();
+    if (!state.ready || !this.leader || !this.nc) return state;
+    return this.leader.check(this.nc);
+  }
+
   /** Resolves the first time the link becomes ready. */
   whenReady(): Promise<void> {
     return this.ready$;
+  }
+
+  /**
+   * Resolves with the configuration error (`CONFIG_INVALID`, e.g. a
+   * `NATS_REPLICAS` the cluster cannot satisfy) that made `onConnect` give
+   * up; retrying cannot fix it, so the process should stop.
+   */
+  whenFailed(): Promise<Error> {
+    return this.failed$;
   }
 
   private set(ready: boolean, reason: string): void {
@@ -116,6 +149,12 @@ export class NatsLink {
         this.set(true, 'connected');
         return;
       } catch (e) {
+        if (isServiceError(e) && e.code === ErrorCodes.CONFIG_INVALID) {
+          log.fatal({ err: e }, 'JetStream set-up refused the configuration');
+          this.set(false, e.message);
+          this.resolveFailed(e);
+          return;
+        }
         log.warn({ err: e }, 'JetStream set-up failed; retrying');
         this.set(false, `JetStream set-up failed: ${(e as Error).message}`);
         await new Promise((r) => setTimeout(r, retryMs));

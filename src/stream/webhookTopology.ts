@@ -20,6 +20,8 @@ export interface WebhooksStreamOptions {
   maxBytes: number;
   /** Stream `max_msgs`; -1 is unlimited. */
   maxMsgs: number;
+  /** Stream `num_replicas` (`NATS_REPLICAS`). */
+  replicas: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export function webhooksStreamConfig(o: WebhooksStreamOptions): Partial<StreamCo
     max_msgs: o.maxMsgs,
     max_age: 0,
     duplicate_window: nanos(o.duplicateWindowMs),
-    num_replicas: 1,
+    num_replicas: o.replicas,
     allow_direct: true,
   };
 }

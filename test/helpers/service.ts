@@ -12,7 +12,7 @@ import type { SourceHandler } from '../../src/processing/handler.js';
  * By default only the HTTP edge runs, so stored webhooks stay in the stream.
  */
 export async function startTestService(
-  nats: TestNats,
+  nats: Pick<TestNats, 'url'>,
   env: Env = {},
   roles: ServiceRoles = { edge: true, processing: false },
   pipelines?: ReadonlyMap<string, SourceHandler>,

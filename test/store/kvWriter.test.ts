@@ -15,7 +15,7 @@ describe('KvWriter', () => {
   before(async () => {
     nats = await TestNats.start();
     nc = await connect({ servers: nats.url });
-    buckets = await ensureBuckets(nc, ['orders'], { statusTtlMs: 60_000 });
+    buckets = await ensureBuckets(nc, ['orders'], { statusTtlMs: 60_000, replicas: 1 });
     writer = new KvWriter(nc);
   });
 

@@ -7,9 +7,10 @@ import { ADVISORIES_STREAM, ADVISORY_SUBJECTS, DEAD_LETTERS_STREAM, MOVER_CONSUM
  * Ensures `DEAD_LETTERS` (kept until replayed or deleted; full → new dead
  * letters wait), `ADVISORIES` (work queue of MAX_DELIVERIES and
  * MSG_TERMINATED advisories about `WEBHOOKS`, captured even while the
- * service is down) and the mover's durable consumer.
+ * service is down) and the mover's durable consumer, each with
+ * `options.replicas` copies.
  */
-export async function ensureDeadLetterTopology(jsm: JetStreamManager, options: { maxBytes: number }): Promise<void> {
+export async function ensureDeadLetterTopology(jsm: JetStreamManager, options: { maxBytes: number; replicas: number }): Promise<void> {
   await ensureStream(jsm, {
     name: DEAD_LETTERS_STREAM,
     description: 'Webhooks that exhausted their deliveries or failed permanently, until replayed or deleted',
@@ -20,7 +21,7 @@ export async function ensureDeadLetterTopology(jsm: JetStreamManager, options: {
     max_bytes: options.maxBytes,
     max_age: 0,
     duplicate_window: nanos(24 * 3_600_000),
-    num_replicas: 1,
+    num_replicas: options.replicas,
     allow_direct: true,
   });
   await ensureStream(jsm, {
@@ -31,7 +32,7 @@ export async function ensureDeadLetterTopology(jsm: JetStreamManager, options: {
     retention: RetentionPolicy.Workqueue,
     discard: DiscardPolicy.Old,
     max_age: nanos(7 * 24 * 3_600_000),
-    num_replicas: 1,
+    num_replicas: options.replicas,
   });
   await ensureConsumer(jsm, ADVISORIES_STREAM, {
     durable_name: MOVER_CONSUMER,
