@@ -81,3 +81,18 @@ export class SignedIngest {
     await new Promise((resolve) => this.server.close(resolve));
   }
 }
+
+/**
+ * Starts a {@link SignedIngest} configured with `env` before the enclosing
+ * `describe`'s tests and stops it after them.
+ * @returns a getter for the running ingest
+ */
+export function useSignedIngest(env: Env): () => SignedIngest {
+  let ingest: SignedIngest | undefined;
+  before(async () => {
+    ingest = await SignedIngest.start();
+    ingest.configure(env);
+  });
+  after(async () => ingest?.stop());
+  return () => ingest!;
+}

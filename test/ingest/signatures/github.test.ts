@@ -3,7 +3,7 @@ import { sign, verify } from '@octokit/webhooks-methods';
 import { expect } from 'chai';
 import { githubScheme } from '../../../src/ingest/signatures/github.js';
 import { ORDER_BODY } from '../../helpers/service.js';
-import { SignedIngest } from '../../helpers/signedIngest.js';
+import { useSignedIngest } from '../../helpers/signedIngest.js';
 import { ACCEPT, expectSameDecision, refused, type Verdict } from './verdict.js';
 
 // GitHub's documentation example secret: spaces and an apostrophe.
@@ -36,26 +36,21 @@ const cases: [string, () => Promise<{ body: string; signature?: string }>][] = [
 ];
 
 describe('GitHub signatures (through HTTP, against @octokit/webhooks-methods)', () => {
-  let ingest: SignedIngest;
-  before(async () => {
-    ingest = await SignedIngest.start();
-    ingest.configure({ WEBHOOK_SIGNATURE_ORDERS: 'github', WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
-  });
-  after(async () => ingest?.stop());
+  const ingest = useSignedIngest({ WEBHOOK_SIGNATURE_ORDERS: 'github', WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
 
   for (const [name, make] of cases) {
     it(`decides as octokit's verify() on ${name}`, async () => {
       const { body, signature } = await make();
       const headers: Record<string, string> = { 'x-github-delivery': `gh-${name.replace(/\W+/g, '-')}` };
       if (signature !== undefined) headers['x-hub-signature-256'] = signature;
-      const outcome = await ingest.post('orders', body, headers);
+      const outcome = await ingest().post('orders', body, headers);
       expectSameDecision(outcome, await octokitVerdict(body, signature));
       if (outcome.status === 202) expect(outcome.id).to.equal(headers['x-github-delivery']);
     });
   }
 
   it('accepts a valid signature (the matrix is not refusing everything)', async () => {
-    expect(await ingest.post('orders', BODY, { 'x-hub-signature-256': await sign(SECRET, BODY) })).to.include({ status: 202 });
+    expect(await ingest().post('orders', BODY, { 'x-hub-signature-256': await sign(SECRET, BODY) })).to.include({ status: 202 });
   });
 
   it("verifies GitHub's documented example (secret with spaces, body 'Hello, World!')", async () => {
@@ -65,7 +60,7 @@ describe('GitHub signatures (through HTTP, against @octokit/webhooks-methods)', 
   });
 
   it('ignores a Standard Webhooks signature on a github source', async () => {
-    const outcome = await ingest.post('orders', BODY, { 'webhook-id': 'x', 'webhook-timestamp': '1', 'webhook-signature': 'v1,AAAA' });
+    const outcome = await ingest().post('orders', BODY, { 'webhook-id': 'x', 'webhook-timestamp': '1', 'webhook-signature': 'v1,AAAA' });
     expect(outcome).to.include({ status: 401, code: 'INGEST_SIGNATURE_MISSING' });
   });
 });

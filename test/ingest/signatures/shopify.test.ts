@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { expect } from 'chai';
 import { ORDER_BODY } from '../../helpers/service.js';
-import { SignedIngest } from '../../helpers/signedIngest.js';
+import { useSignedIngest } from '../../helpers/signedIngest.js';
 import { ACCEPT, expectSameDecision, refused, type Verdict } from './verdict.js';
 
 const SECRET = 'shpss_current_client_secret';
@@ -35,23 +35,18 @@ const cases: [string, () => { body: string; hmac?: string }][] = [
 ];
 
 describe('Shopify signatures (through HTTP, against the documented algorithm)', () => {
-  let ingest: SignedIngest;
-  before(async () => {
-    ingest = await SignedIngest.start();
-    ingest.configure({ WEBHOOK_SIGNATURE_ORDERS: 'shopify', WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
-  });
-  after(async () => ingest?.stop());
+  const ingest = useSignedIngest({ WEBHOOK_SIGNATURE_ORDERS: 'shopify', WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
 
   for (const [name, make] of cases) {
     it(`decides as Shopify's check on ${name}`, async () => {
       const { body, hmac } = make();
-      const outcome = await ingest.post('orders', body, hmac === undefined ? {} : { 'x-shopify-hmac-sha256': hmac });
+      const outcome = await ingest().post('orders', body, hmac === undefined ? {} : { 'x-shopify-hmac-sha256': hmac });
       expectSameDecision(outcome, shopifyVerdict(body, hmac));
     });
   }
 
   it('stores the webhook under X-Shopify-Webhook-Id', async () => {
-    const outcome = await ingest.post('orders', BODY, { 'x-shopify-hmac-sha256': shopifySign(BODY), 'x-shopify-webhook-id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043' });
+    const outcome = await ingest().post('orders', BODY, { 'x-shopify-hmac-sha256': shopifySign(BODY), 'x-shopify-webhook-id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043' });
     expect(outcome).to.include({ status: 202, id: 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043' });
   });
 });

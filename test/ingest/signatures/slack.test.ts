@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { slackScheme } from '../../../src/ingest/signatures/slack.js';
 import { ORDER_BODY } from '../../helpers/service.js';
-import { SignedIngest } from '../../helpers/signedIngest.js';
+import { useSignedIngest } from '../../helpers/signedIngest.js';
 import { ACCEPT, expectSameDecision, refused, type Verdict } from './verdict.js';
 
 // The worked example in Slack's "Verifying requests from Slack".
@@ -77,12 +77,7 @@ describe('Slack signatures', () => {
   });
 
   describe('through HTTP, against the documented algorithm', () => {
-    let ingest: SignedIngest;
-    before(async () => {
-      ingest = await SignedIngest.start();
-      ingest.configure({ WEBHOOK_SIGNATURE_ORDERS: 'slack', WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
-    });
-    after(async () => ingest?.stop());
+    const ingest = useSignedIngest({ WEBHOOK_SIGNATURE_ORDERS: 'slack', WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
 
     for (const [name, sign] of cases) {
       it(`decides as Slack's check on ${name}`, async () => {
@@ -91,7 +86,7 @@ describe('Slack signatures', () => {
         const headers: Record<string, string> = {};
         if (timestamp !== undefined) headers['x-slack-request-timestamp'] = timestamp;
         if (signature !== undefined) headers['x-slack-signature'] = signature;
-        const outcome = await ingest.post('orders', body, headers);
+        const outcome = await ingest().post('orders', body, headers);
         const verdict = slackVerdict(body, timestamp, signature);
         expectSameDecision(outcome, verdict);
         if (verdict.accept) expect(outcome.id, 'event_id is the delivery id').to.equal(eventId);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { ORDER_BODY } from '../../helpers/service.js';
-import { SignedIngest } from '../../helpers/signedIngest.js';
+import { useSignedIngest } from '../../helpers/signedIngest.js';
 import { ACCEPT, expectSameDecision, refused, type Verdict } from './verdict.js';
 
 const key = (text: string) => `whsec_${Buffer.from(text).toString('base64')}`;
@@ -111,12 +111,7 @@ const cases: [string, (s: Signer) => Signed & { extra?: Record<string, string>; 
 ];
 
 describe('Standard Webhooks signatures (through HTTP, against the libraries)', () => {
-  let ingest: SignedIngest;
-  before(async () => {
-    ingest = await SignedIngest.start();
-    ingest.configure({ WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
-  });
-  after(async () => ingest?.stop());
+  const ingest = useSignedIngest({ WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
 
   for (const signer of signers) {
     describe(`signed with ${signer.name} (${signer.prefix}-* headers)`, () => {
@@ -135,7 +130,7 @@ describe('Standard Webhooks signatures (through HTTP, against the libraries)', (
           const verdicts = [SECRET, PREVIOUS].map((secret) => libraryVerdict(() => verifier.verify(secret, r.body, headers)));
           const verdict = verdicts.find((v) => v.accept) ?? verdicts[0]!;
 
-          const outcome = await ingest.post('orders', r.body, headers);
+          const outcome = await ingest().post('orders', r.body, headers);
           expectSameDecision(outcome, verdict);
           if (verdict.accept) expect(outcome.id, 'the signed id is the delivery id').to.equal(r.id);
         });
@@ -145,7 +140,7 @@ describe('Standard Webhooks signatures (through HTTP, against the libraries)', (
 
   it('accepts a valid signature (the matrix is not refusing everything)', async () => {
     const r = signed(signers[0]!);
-    const outcome = await ingest.post('orders', r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.ts, 'webhook-signature': r.signature });
+    const outcome = await ingest().post('orders', r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.ts, 'webhook-signature': r.signature });
     expect(outcome.status).to.equal(202);
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { ORDER_BODY } from '../../helpers/service.js';
-import { SignedIngest } from '../../helpers/signedIngest.js';
+import { useSignedIngest } from '../../helpers/signedIngest.js';
 import { ACCEPT, expectSameDecision, refused, type Verdict } from './verdict.js';
 
 const SECRET = 'whsec_test_current_endpoint_secret';
@@ -55,18 +55,13 @@ const cases: [string, (body: string) => string | undefined][] = [
 ];
 
 describe('Stripe signatures (through HTTP, against stripe-node)', () => {
-  let ingest: SignedIngest;
-  before(async () => {
-    ingest = await SignedIngest.start();
-    ingest.configure({ WEBHOOK_SIGNATURE_ORDERS: 'stripe', WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
-  });
-  after(async () => ingest?.stop());
+  const ingest = useSignedIngest({ WEBHOOK_SIGNATURE_ORDERS: 'stripe', WEBHOOK_SECRET_ORDERS: SECRET, WEBHOOK_SECRET_ORDERS_PREVIOUS: PREVIOUS });
 
   for (const [name, sign] of cases) {
     it(`decides as stripe.webhooks.constructEvent on ${name}`, async () => {
       const { body } = eventBody();
       const signature = sign(body);
-      const outcome = await ingest.post('orders', body, signature === undefined ? {} : { 'stripe-signature': signature });
+      const outcome = await ingest().post('orders', body, signature === undefined ? {} : { 'stripe-signature': signature });
       expectSameDecision(outcome, stripeVerdict(body, signature));
     });
   }
@@ -75,13 +70,13 @@ describe('Stripe signatures (through HTTP, against stripe-node)', () => {
     const { body } = eventBody();
     const changed = body.replace('99.99', '0.01');
     const signature = header(body);
-    expectSameDecision(await ingest.post('orders', changed, { 'stripe-signature': signature }), stripeVerdict(changed, signature));
+    expectSameDecision(await ingest().post('orders', changed, { 'stripe-signature': signature }), stripeVerdict(changed, signature));
   });
 
   it("stores the event under its Stripe id, even beside a delivery id header a replayer could change", async () => {
     const { id, body } = eventBody();
-    const outcome = await ingest.post('orders', body, { 'stripe-signature': header(body), 'idempotency-key': 'replayed-1' });
+    const outcome = await ingest().post('orders', body, { 'stripe-signature': header(body), 'idempotency-key': 'replayed-1' });
     expect(outcome).to.include({ status: 202, id });
-    expect(ingest.accepted.at(-1)).to.include({ id, idGenerated: false });
+    expect(ingest().accepted.at(-1)).to.include({ id, idGenerated: false });
   });
 });
