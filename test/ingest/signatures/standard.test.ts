@@ -66,7 +66,10 @@ function signed(signer: Signer, { secret = SECRET, at = new Date(), body = BODY 
 /** Each case: a request a sender (or an attacker) could send, as headers without prefix and a body. */
 const cases: [string, (s: Signer) => Signed & { extra?: Record<string, string>; drop?: string }][] = [
   ['a valid signature', (s) => signed(s)],
-  ['a signature with junk appended', (s) => ({ ...signed(s), signature: `${signed(s).signature}!!` })],
+  ['a signature with junk appended', (s) => {
+    const r = signed(s);
+    return { ...r, signature: `${r.signature}!!` };
+  }],
   ['a signature re-encoded as base64url', (s) => {
     const r = signed(s);
     return { ...r, signature: r.signature.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') };
