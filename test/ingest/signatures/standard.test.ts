@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
+import { NativeHmacWebhook } from '../../../src/ingest/signatures/standard.js';
 import { ORDER_BODY } from '../../helpers/service.js';
 import { useSignedIngest } from '../../helpers/signedIngest.js';
 import { ACCEPT, expectSameDecision, refused, type Verdict } from './verdict.js';
@@ -145,5 +146,31 @@ describe('Standard Webhooks signatures (through HTTP, against the libraries)', (
     const r = signed(signers[0]!);
     const outcome = await ingest().post('orders', r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.ts, 'webhook-signature': r.signature });
     expect(outcome.status).to.equal(202);
+  });
+});
+
+describe('NativeHmacWebhook', () => {
+  const payloads: [string, string | Buffer][] = [
+    ['JSON text', BODY],
+    ['non-ASCII text', '{"name":"Zoë ✓ 😀"}'],
+    ['UTF-8 bytes', Buffer.from('{"name":"Zoë ✓ 😀"}')],
+    ['bytes that are not UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])],
+  ];
+  const secrets = [SECRET, SECRET.replace(/=+$/, ''), SECRET.slice('whsec_'.length), key('k')];
+
+  for (const [name, payload] of payloads) {
+    it(`signs ${name} exactly as the library does`, () => {
+      const at = new Date(1_800_000_000_123);
+      for (const secret of secrets) {
+        expect(new NativeHmacWebhook(secret).sign('msg_1', at, payload), secret).to.equal(new StandardWebhook(secret).sign('msg_1', at, payload));
+      }
+    });
+  }
+
+  it('refuses the secrets the library refuses', () => {
+    for (const secret of ['whsec_not base64!', 'It\'s a Secret to Everybody', 'whsec_']) {
+      expect(() => new StandardWebhook(secret), secret).to.throw();
+      expect(() => new NativeHmacWebhook(secret), secret).to.throw();
+    }
   });
 });
