@@ -4,6 +4,7 @@ import { sources, secretVariable } from '../sources/registry.js';
 import { loadClusterConfig, type ClusterConfig } from './cluster.js';
 import { loadDependenciesConfig, type DependenciesConfig } from './dependencies.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './parse.js';
+import { loadSignatureConfig, MIN_SIGNED_DUPLICATE_WINDOW_MS, type SourceSignature } from './signatures.js';
 import { loadProcessingConfig, type ProcessingConfig } from './processing.js';
 import { loadProtectionConfig, type ProtectionConfig } from './protection.js';
 
@@ -19,10 +20,14 @@ export interface IngestConfig {
   workers: number;
   /** `MAX_BODY_BYTES` @default 1048576 */
   maxBodyBytes: number;
-  /** `DUPLICATE_WINDOW` in ms @default 120000 */
+  /**
+   * `DUPLICATE_WINDOW` in ms; at least {@link MIN_SIGNED_DUPLICATE_WINDOW_MS}
+   * while any source has a secret, so a signed request cannot be stored twice.
+   * @default 600000
+   */
   duplicateWindowMs: number;
-  /** `WEBHOOK_SECRET_<SOURCE>`: accepted secrets per source (several while rotating). */
-  secrets: ReadonlyMap<string, readonly string[]>;
+  /** Sources that require a signature (`WEBHOOK_SECRET_<SOURCE>`), with their scheme and verifier. */
+  signatures: ReadonlyMap<string, SourceSignature>;
 }
 
 /** Settings of the NATS connection and the `WEBHOOKS` stream. */
@@ -62,6 +67,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  * @throws ConfigError naming the first variable with a bad value.
  */
 export function loadConfig(env: Env): ServiceConfig {
+  const signatures = loadSignatureConfig(env, sources.keys());
   return {
     ingest: {
       port: intVar(env, 'PORT', 3000, { min: 0, max: 65535 }),
@@ -69,8 +75,8 @@ export function loadConfig(env: Env): ServiceConfig {
       role: enumVar(env, 'SERVICE_ROLE', ['all', 'edge'] as const, 'all'),
       workers: intVar(env, 'INGEST_WORKERS', Math.min(4, availableParallelism()), { min: 1, max: 64 }),
       maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1_048_576, { min: 1, max: 64 * 1024 * 1024 }),
-      duplicateWindowMs: durationVar(env, 'DUPLICATE_WINDOW', 120_000, { minMs: 1000, maxMs: 7 * 24 * 3_600_000 }),
-      secrets: readSecrets(env),
+      duplicateWindowMs: readDuplicateWindow(env, signatures),
+      signatures,
     },
     nats: {
       url: readNatsUrl(env),
@@ -107,25 +113,21 @@ function readNatsUrl(env: Env): string | undefined {
   return raw;
 }
 
-function readSecrets(env: Env): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const name of Object.keys(env)) {
-    if (!name.startsWith('WEBHOOK_SECRET_')) continue;
-    const value = readVar(env, name);
-    if (value === undefined) continue;
-    const source = [...sources.keys()].find((s) => secretVariable(s) === name);
-    if (!source) {
-      const known = [...sources.keys()].map(secretVariable).join(', ');
-      throw new ConfigError(name, `names no registered source (known: ${known})`);
-    }
-    const list = value.split(/[\s,]+/).filter(Boolean);
-    for (const secret of list) {
-      if (secret.startsWith('whsec_') && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
-        throw new ConfigError(name, 'holds a whsec_ secret that is not base64');
-      }
-      if (secret.length < 8) throw new ConfigError(name, 'holds a secret shorter than 8 characters');
-    }
-    out.set(source, list);
+/**
+ * `DUPLICATE_WINDOW`, refused below the time a signed request stays valid
+ * while any source has a secret (issue 11: a resend after the window would
+ * be stored twice).
+ */
+function readDuplicateWindow(env: Env, signatures: ReadonlyMap<string, SourceSignature>): number {
+  const ms = durationVar(env, 'DUPLICATE_WINDOW', MIN_SIGNED_DUPLICATE_WINDOW_MS, { minMs: 1000, maxMs: 7 * 24 * 3_600_000 });
+  const signed = [...signatures.keys()];
+  if (signed.length > 0 && ms < MIN_SIGNED_DUPLICATE_WINDOW_MS) {
+    const tolerance = MIN_SIGNED_DUPLICATE_WINDOW_MS / 2 / 60_000;
+    throw new ConfigError(
+      'DUPLICATE_WINDOW',
+      `must be at least ${2 * tolerance}m while a signing secret is set (${signed.map(secretVariable).join(', ')}): ` +
+        `a signature is accepted ${tolerance} minutes either side of its timestamp, so a resend could be stored twice; got '${readVar(env, 'DUPLICATE_WINDOW')}'`,
+    );
   }
-  return out;
+  return ms;
 }

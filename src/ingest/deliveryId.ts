@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { refuse } from './ingestError.js';
 
-/** Headers that carry the sender's delivery id, in order of preference. */
-export const DELIVERY_ID_HEADERS = ['webhook-id', 'x-github-delivery', 'idempotency-key'] as const;
+/**
+ * Headers that carry the sender's delivery id, in order of preference.
+ * `svix-id` comes before `webhook-id` because the signature check reads it
+ * first too (as Svix does): the stored id is then always the signed one.
+ */
+export const DELIVERY_ID_HEADERS = ['svix-id', 'webhook-id', 'x-github-delivery', 'x-shopify-webhook-id', 'idempotency-key'] as const;
 
 /** Headers that carry the sender's event type, in order of preference. */
 export const EVENT_TYPE_HEADERS = ['x-github-event', 'x-event-type', 'x-webhook-event', 'x-gitlab-event', 'x-shopify-topic'] as const;
@@ -29,6 +33,14 @@ export function deliveryId(headers: IncomingHttpHeaders): DeliveryId {
     return { id: value, generated: false };
   }
   return { id: randomUUID(), generated: true };
+}
+
+/**
+ * A delivery id the sender put in its signed body (Stripe's event `id`), when
+ * it is a usable id; it then replaces any header id, which is not signed.
+ */
+export function bodyDeliveryId(value: unknown): DeliveryId | undefined {
+  return typeof value === 'string' && ID_PATTERN.test(value) ? { id: value, generated: false } : undefined;
 }
 
 /** The sender's event type header value, if any (at most 200 visible characters). */

@@ -30,15 +30,13 @@ export const refuse = {
     new IngestError(ErrorCodes.INGEST_SCHEMA_INVALID, 422, `body does not match the '${source}' schema`, { details: errors }),
   badHeader: (header: string, reason: string) =>
     new IngestError(ErrorCodes.INGEST_BAD_HEADER, 400, `header ${header} ${reason}`),
-  signatureMissing: (source: string) =>
-    new IngestError(
-      ErrorCodes.INGEST_SIGNATURE_MISSING,
-      401,
-      `source '${source}' requires a signature (webhook-id/webhook-timestamp/webhook-signature or x-hub-signature-256)`,
-    ),
+  signatureMissing: (headers: readonly string[]) =>
+    new IngestError(ErrorCodes.INGEST_SIGNATURE_MISSING, 401, `this source requires a signature (headers ${headers.join(', ')})`, {
+      details: { headers },
+    }),
   signatureInvalid: () => new IngestError(ErrorCodes.INGEST_SIGNATURE_INVALID, 401, 'signature does not match the body'),
-  signatureExpired: (toleranceS: number) =>
-    new IngestError(ErrorCodes.INGEST_SIGNATURE_EXPIRED, 401, `webhook-timestamp is more than ${toleranceS} s away from now`),
+  signatureExpired: (header: string, toleranceS: number) =>
+    new IngestError(ErrorCodes.INGEST_SIGNATURE_EXPIRED, 401, `${header} is more than ${toleranceS} s away from now`),
   streamUnavailable: (reason: string, cause?: unknown) =>
     new IngestError(ErrorCodes.INGEST_STREAM_UNAVAILABLE, 503, `webhook not stored: ${reason}`, {
       retriable: true,

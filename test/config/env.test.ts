@@ -16,7 +16,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.ingest.port).to.equal(3000);
     expect(c.ingest.maxBodyBytes).to.equal(1_048_576);
-    expect(c.ingest.duplicateWindowMs).to.equal(120_000);
+    expect(c.ingest.duplicateWindowMs).to.equal(600_000);
     expect(c.nats.url).to.equal(undefined);
     expect(c.logLevel).to.equal('info');
   });
@@ -27,14 +27,14 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       NATS_URL: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
       MAX_BODY_BYTES: '2048',
-      DUPLICATE_WINDOW: '5m',
+      DUPLICATE_WINDOW: '15m',
       LOG_LEVEL: 'debug',
       SERVICE_ROLE: 'edge',
-      WEBHOOK_SECRET_ORDERS: 'whsec_c2VjcmV0LXNlY3JldA== second-secret',
+      WEBHOOK_SECRET_ORDERS: 'whsec_c2VjcmV0LXNlY3JldA==',
     });
-    expect(c.ingest).to.include({ port: 8080, host: '127.0.0.1', maxBodyBytes: 2048, duplicateWindowMs: 300_000 });
+    expect(c.ingest).to.include({ port: 8080, host: '127.0.0.1', maxBodyBytes: 2048, duplicateWindowMs: 900_000 });
     expect(c.nats.url).to.equal('nats://10.0.0.1:4222,nats://10.0.0.2:4222');
-    expect(c.ingest.secrets.get('orders')).to.deep.equal(['whsec_c2VjcmV0LXNlY3JldA==', 'second-secret']);
+    expect(c.ingest.signatures.get('orders')?.scheme.name).to.equal('standard');
     expect(c.logLevel).to.equal('debug');
     expect(c.ingest.role).to.equal('edge');
   });

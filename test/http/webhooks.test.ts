@@ -1,6 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { expect } from 'chai';
+import { nanos } from '@nats-io/transport-node';
+import { Webhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { TestNats } from '../helpers/natsServer.js';
@@ -166,8 +168,8 @@ describe('POST /webhooks/:source', () => {
   describe('with WEBHOOK_SECRET_PAGES set', () => {
     const page = { url: 'https://example.com/' };
     function sign(id: string, ts: number, body: string, secret = SECRET) {
-      const sig = createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update(`${id}.${ts}.${body}`).digest('base64');
-      return { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` };
+      const signature = new Webhook(secret).sign(id, new Date(ts * 1000), body);
+      return { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature };
     }
 
     it('accepts a correctly signed webhook', async () => {
@@ -194,6 +196,24 @@ describe('POST /webhooks/:source', () => {
       await expectRefused(401, 'INGEST_SIGNATURE_EXPIRED', () =>
         postWebhook(service.url, 'pages', body, sign('page-3', Math.floor(Date.now() / 1000) - 600, body)),
       );
+    });
+
+    it('accepts a Svix delivery (svix-* headers), stores it under svix-id and stores a resend once', async () => {
+      const body = JSON.stringify(page);
+      const headers = { 'svix-id': 'msg_svix_1', 'svix-timestamp': String(Math.floor(Date.now() / 1000)) };
+      const signature = new SvixWebhook(SECRET).sign(headers['svix-id'], new Date(Number(headers['svix-timestamp']) * 1000), body);
+      const first = await postWebhook(service.url, 'pages', body, { ...headers, 'svix-signature': signature });
+      expect(first.status, JSON.stringify(first.json)).to.equal(202);
+      expect(first.json).to.include({ id: 'msg_svix_1', duplicate: false });
+      const before = await count();
+      const again = await postWebhook(service.url, 'pages', body, { ...headers, 'svix-signature': signature, 'idempotency-key': 'changed' });
+      expect(again.json).to.include({ id: 'msg_svix_1', duplicate: true, seq: first.json.seq });
+      expect(await count()).to.equal(before);
+    });
+
+    it('keeps delivery ids for 10 minutes, as long as a signature stays valid', async () => {
+      const info = await jsm.streams.info('WEBHOOKS');
+      expect(info.config.duplicate_window).to.equal(nanos(10 * 60_000));
     });
 
     it('does not require a signature from other sources', async () => {

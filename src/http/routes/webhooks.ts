@@ -3,15 +3,14 @@ import type { Context, Middleware } from 'koa';
 import type { IngestConfig } from '../../config/env.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import { isJsonContentType, parseJsonBody, readBody } from '../../ingest/body.js';
-import { deliveryId, eventType } from '../../ingest/deliveryId.js';
+import { bodyDeliveryId, deliveryId, eventType } from '../../ingest/deliveryId.js';
 import { refuse } from '../../ingest/ingestError.js';
-import { verifySignature } from '../../ingest/signature.js';
 import type { SourceValidator } from '../../ingest/validator.js';
 import type { AcceptedWebhook, StoredWebhook } from '../../ingest/publisher.js';
 
 /** What the webhook route needs from the rest of the service. */
 export interface WebhookRouteOptions {
-  config: Pick<IngestConfig, 'maxBodyBytes' | 'secrets'>;
+  config: Pick<IngestConfig, 'maxBodyBytes' | 'signatures'>;
   sources: ReadonlyMap<string, SourceDefinition>;
   validator: SourceValidator;
   publish: (w: AcceptedWebhook) => Promise<StoredWebhook>;
@@ -29,7 +28,7 @@ export interface AcceptedBody {
 
 /**
  * `POST /webhooks/:source`: checks, in order, source, content type, size,
- * signature, UTF-8/JSON and schema, then publishes and answers `202` only
+ * signature (the source's scheme), UTF-8/JSON and schema, then publishes and answers `202` only
  * after JetStream's ack. `guards` run first (counting, per-IP limit).
  */
 export function mountWebhookRoute(router: Router, options: WebhookRouteOptions, guards: Middleware[] = []): void {
@@ -40,12 +39,16 @@ export function mountWebhookRoute(router: Router, options: WebhookRouteOptions, 
     if (!options.sources.has(source)) throw refuse.unknownSource(source, [...options.sources.keys()]);
     const contentType = ctx.get('content-type');
     if (!isJsonContentType(contentType)) throw refuse.unsupportedMediaType(contentType || undefined);
-    const { id, generated } = deliveryId(ctx.headers);
+    const fromHeaders = deliveryId(ctx.headers);
 
     const body = await readBody(ctx.req, options.config.maxBodyBytes);
-    const secrets = options.config.secrets.get(source);
-    if (secrets) verifySignature(source, ctx.headers, body, secrets);
-    options.validator.validate(source, parseJsonBody(body));
+    const signature = options.config.signatures.get(source);
+    if (signature) await signature.verify(ctx.headers, body);
+    const json = parseJsonBody(body);
+    options.validator.validate(source, json);
+    // A provider's id inside the signed body beats any header id, which a replayer could change.
+    const signedId = signature?.scheme.bodyDeliveryId ? bodyDeliveryId(signature.scheme.bodyDeliveryId(json)) : undefined;
+    const { id, generated } = signedId ?? fromHeaders;
 
     const stored = await options.publish({
       source,
