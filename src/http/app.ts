@@ -12,6 +12,7 @@ import { mountHealthRoutes } from './routes/health.js';
 import { mountWebhookRoute, type WebhookRouteDeps } from './routes/webhooks.js';
 import type { LinkState, NatsLink } from '../stream/connection.js';
 import { mountDeadLetterRoutes } from './routes/deadLetters.js';
+import { mountOpenApiRoute } from './routes/openapi.js';
 import { mountOpsRoutes } from './routes/ops.js';
 import { mountStatusPage } from './routes/statusPage.js';
 import { mountWebhookStatusRoute } from './routes/webhookStatus.js';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Koa {
   mountDeadLetterRoutes(router, deps.link, deps.adminToken, deps.sources.keys());
   mountOpsRoutes(router, deps.ops, deps.sse);
   mountStatusPage(router);
+  mountOpenApiRoute(router, deps.sources);
   app.use(httpMetrics(deps.metrics));
   app.use(errorHandler(deps.log));
   app.use(router.routes());
