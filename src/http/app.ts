@@ -12,6 +12,7 @@ import { mountHealthRoutes } from './routes/health.js';
 import { mountWebhookRoute, type WebhookRouteOptions } from './routes/webhooks.js';
 import type { LinkState, NatsLink } from '../stream/connection.js';
 import { mountDeadLetterRoutes } from './routes/deadLetters.js';
+import { mountOpenApiRoute } from './routes/openapi.js';
 import { mountOpsRoutes } from './routes/ops.js';
 import { mountStatusPage } from './routes/statusPage.js';
 import { mountWebhookStatusRoute } from './routes/webhookStatus.js';
@@ -48,6 +49,7 @@ export function createApp(options: AppOptions): Koa {
   mountDeadLetterRoutes(router, options.link, options.adminToken, options.sources.keys());
   mountOpsRoutes(router, options.ops, options.sse);
   mountStatusPage(router);
+  mountOpenApiRoute(router, options.sources);
   app.use(httpMetrics(options.metrics));
   app.use(errorHandler(options.log));
   app.use(router.routes());

@@ -121,7 +121,9 @@ export class LocalOps implements OpsSource {
     const m = this.o.metrics;
     const sample = await this.sampler.sample();
     for (const [source, b] of Object.entries(sample.consumers)) {
-      if (b) m.pending.set({ source }, b.numPending + b.numAckPending);
+      if (!b) continue;
+      m.pending.set({ source }, b.numPending + b.numAckPending);
+      m.oldestWaiting.set({ source }, b.oldestWaitingAt === null ? 0 : Math.max(0, (Date.now() - b.oldestWaitingAt) / 1000));
     }
     for (const [stream, s] of [['WEBHOOKS', sample.webhooks], ['DEAD_LETTERS', sample.deadLetters]] as const) {
       if (!s) continue;

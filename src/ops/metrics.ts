@@ -55,6 +55,8 @@ export class OpsMetrics {
   readonly inFlight: Gauge<'source'>;
   /** Webhooks waiting in a source's consumer (`num_pending` + `num_ack_pending`). */
   readonly pending: Gauge<'source'>;
+  /** Age of the oldest webhook a source's consumer has not acknowledged yet (0 when none waits). */
+  readonly oldestWaiting: Gauge<'source'>;
   /** Messages in a stream. */
   readonly streamMessages: Gauge<'stream'>;
   /** Bytes in a stream. */
@@ -120,6 +122,12 @@ export class OpsMetrics {
     this.deadLettered = new Counter({ name: name('dead_lettered_total'), help: 'Webhooks moved to DEAD_LETTERS', labelNames: ['source', 'reason'], registers });
     this.inFlight = new Gauge({ name: name('processing_in_flight'), help: 'Deliveries running now', labelNames: ['source'], registers });
     this.pending = new Gauge({ name: name('consumer_pending'), help: 'Webhooks waiting in a source consumer (num_pending + num_ack_pending)', labelNames: ['source'], registers });
+    this.oldestWaiting = new Gauge({
+      name: name('consumer_oldest_waiting_seconds'),
+      help: 'Age of the oldest webhook a source consumer has not acknowledged yet (0 when none waits)',
+      labelNames: ['source'],
+      registers,
+    });
     this.streamMessages = new Gauge({ name: name('stream_messages'), help: 'Messages in a stream (WEBHOOKS, DEAD_LETTERS)', labelNames: ['stream'], registers });
     this.streamBytes = new Gauge({ name: name('stream_bytes'), help: 'Bytes in a stream', labelNames: ['stream'], registers });
     this.breakerState = new Gauge({ name: name('breaker_state'), help: 'Breaker state: 0 closed, 1 half-open, 2 open', labelNames: ['dependency'], registers });

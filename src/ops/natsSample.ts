@@ -1,12 +1,14 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { DEAD_LETTERS_STREAM } from '../processing/deadLetters/deadLetterNames.js';
-import { WEBHOOKS_STREAM } from '../stream/webhookNames.js';
+import { WEBHOOKS_STREAM, webhookSubject } from '../stream/webhookNames.js';
 import type { StreamStats } from './stats.js';
 
 /** A consumer's backlog. */
 export interface ConsumerBacklog {
   numPending: number;
   numAckPending: number;
+  /** When the oldest webhook not yet acknowledged was stored (ms since the epoch); null when none waits. */
+  oldestWaitingAt: number | null;
 }
 
 /** What the stream layer looks like now. */
@@ -30,10 +32,27 @@ async function streamStats(jsm: JetStreamManager, name: string): Promise<StreamS
 async function backlog(jsm: JetStreamManager, source: string): Promise<ConsumerBacklog | null> {
   try {
     const info = await jsm.consumers.info(WEBHOOKS_STREAM, source);
-    return { numPending: info.num_pending, numAckPending: info.num_ack_pending };
+    const waiting = info.num_pending + info.num_ack_pending;
+    return {
+      numPending: info.num_pending,
+      numAckPending: info.num_ack_pending,
+      oldestWaitingAt: waiting > 0 ? await oldestWaitingAt(jsm, source, info.ack_floor.stream_seq) : null,
+    };
   } catch {
     return null;
   }
+}
+
+/**
+ * The store time of the first message of the source's subject after the
+ * consumer's ack floor. `WEBHOOKS` has interest retention, so acknowledged
+ * messages past the floor (acks out of order) are gone and the first one
+ * found is the oldest still waiting. One direct get, only while a backlog exists.
+ */
+async function oldestWaitingAt(jsm: JetStreamManager, source: string, ackFloor: number): Promise<number | null> {
+  // The age is a nicety: failing to read it must not cost the backlog numbers.
+  const m = await jsm.direct.getMessage(WEBHOOKS_STREAM, { seq: ackFloor + 1, next_by_subj: webhookSubject(source) }).catch(() => null);
+  return m ? m.time.getTime() : null;
 }
 
 /**

@@ -39,6 +39,23 @@ export function statusPageDir(): string {
   }
 }
 
+/** One file of the status page: the path it is served at and its content type. */
+export interface StatusPageFile {
+  file: string;
+  route: string;
+  type: string;
+}
+
+/** The status page's files and their routes (`index.html` at `/`, the rest under `/status/`). */
+export function statusPageFiles(dir = statusPageDir()): StatusPageFile[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((file) => {
+      const type = CONTENT_TYPES[extname(file)];
+      return type ? [{ file, route: file === 'index.html' ? '/' : `/status/${file}`, type }] : [];
+    });
+}
+
 /**
  * `GET /`: the status page; its scripts and style under `/status/`. Static
  * files read once at start, served with an ETag and a strict
@@ -46,12 +63,10 @@ export function statusPageDir(): string {
  */
 export function mountStatusPage(router: Router): void {
   const dir = statusPageDir();
-  for (const file of readdirSync(dir)) {
-    const type = CONTENT_TYPES[extname(file)];
-    if (!type) continue;
+  for (const { file, route, type } of statusPageFiles(dir)) {
     const body = readFileSync(join(dir, file));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    router.get(file === 'index.html' ? '/' : `/status/${file}`, (ctx) => {
+    router.get(route, (ctx) => {
       ctx.set('Cache-Control', 'no-cache');
       ctx.set('ETag', etag);
       ctx.set('Content-Security-Policy', CSP);
