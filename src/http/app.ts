@@ -44,7 +44,7 @@ export function createApp(deps: AppDeps): Koa {
     countIngest(deps.metrics, new Set(deps.sources.keys())),
     limitIngestRate(deps.ingestLimit.limiter, deps.ingestLimit.trustedHops, deps.metrics),
   ]);
-  mountWebhookStatusRoute(router, deps.link, deps.sources);
+  mountWebhookStatusRoute(router, deps.link, deps.sources, deps.adminToken);
   mountDeadLetterRoutes(router, deps.link, deps.adminToken, deps.sources.keys());
   mountOpsRoutes(router, deps.ops, deps.sse);
   mountStatusPage(router);

@@ -13,8 +13,11 @@ import type { StubServer } from '../stubs/stubServer.js';
 import { kvKey } from '../../src/processing/keys.js';
 import type { RunningService } from '../../src/service.js';
 
+const ADMIN = 'admin-token-for-tests-0123456789';
+
+/** The webhook's status with its stored result (which only the admin token shows). */
 async function statusOf(service: RunningService, source: string, id: string): Promise<any> {
-  const r = await fetch(`${service.url}/webhooks/${source}/${id}`);
+  const r = await fetch(`${service.url}/webhooks/${source}/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
   return r.status === 200 ? r.json() : undefined;
 }
 
@@ -67,6 +70,7 @@ describe('pipelines with their dependencies', function () {
         BOTPRESS_RATE: '50',
         BOTPRESS_KB_ID: 'kb-default',
         BROWSER_RATE: '50',
+        ADMIN_TOKEN: ADMIN,
         // The pages stub is on loopback, which the browser refuses unless allow-listed.
         BROWSER_ALLOW_HOSTS: new URL(site.url).host,
       },
