@@ -25,7 +25,7 @@ export type {
 export { found, notFound, type Lookup } from './lookup.js';
 export { requestJson, parseRetryAfter, errorForStatus, type JsonRequestOptions, type JsonResponse } from './http.js';
 export { responseValidator, type ResponseValidator } from './validation.js';
-export { startDevInspector, type DevInspector } from './inspector.js';
+export { startDevInspector, type DevInspector, type DevInspectorOptions } from './inspector.js';
 export {
   DepErrorCodes,
   type DepErrorCode,
