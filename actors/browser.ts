@@ -1,10 +1,10 @@
 import type { DependenciesConfig } from '../src/config/dependencies.js';
 import type { DependencyCaller } from '../src/runtime/caller.js';
 import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
-import { RejectedError } from '../src/runtime/errors.js';
+import { RejectedError, TargetForbiddenError } from '../src/runtime/errors.js';
 import { scrapePage, submitPageForm, withPage } from './browserPage.js';
 import { SharedChromium } from './chromium.js';
-import { createTargetGuard, type TargetGuard } from './ssrfGuard.js';
+import { createTargetGuard, type Resolver, type TargetGuard } from './ssrfGuard.js';
 
 const NAME = 'browser';
 
@@ -93,10 +93,13 @@ export interface BrowserHandle {
   /**
    * Loads `url` in a fresh page (images, fonts and media not downloaded) and
    * returns its title and visible text.
-   * @throws DependencyError: `DEP_REJECTED` for a URL that is not http(s) or
-   * targets the service's own port, also reached by a redirect (nothing is
-   * loaded); `DEP_TIMEOUT`; `DEP_UNAVAILABLE` (retriable) for `net::ERR_*`
-   * failures, a Chromium crash or a failed launch; or the runtime's errors.
+   * @throws DependencyError: `DEP_REJECTED` for a URL that is not http(s);
+   * `DEP_TARGET_FORBIDDEN` when the page (the URL or a redirect) targets the
+   * service's own port or an address that is not public and not in
+   * `BROWSER_ALLOW_HOSTS` (nothing is sent there; such subresources are
+   * dropped silently); `DEP_TIMEOUT`; `DEP_UNAVAILABLE` (retriable) for
+   * `net::ERR_*` failures, a Chromium crash or a failed launch; or the
+   * runtime's errors.
    */
   scrape(url: string, options?: ScrapeOptions): Promise<ScrapeResult>;
   /**
@@ -111,12 +114,18 @@ export interface BrowserHandle {
 export interface BrowserDependencyOptions {
   /** Ports no page may reach, on any host: the service's own HTTP port (its admin routes). */
   forbiddenPorts: readonly number[];
+  /**
+   * How the guard resolves host names (tests inject one).
+   * @default every address `dns.lookup` gives
+   */
+  resolve?: Resolver;
 }
 
 function checkUrl(url: unknown, guard: TargetGuard): string {
   if (typeof url !== 'string') throw new RejectedError(NAME, `url must be a string, got ${typeof url}`);
   const refusal = guard.refusal(url);
-  if (refusal) throw new RejectedError(NAME, `refused ${url}: ${refusal}`);
+  if (refusal?.kind === 'forbidden') throw new TargetForbiddenError(NAME, url, refusal.reason);
+  if (refusal) throw new RejectedError(NAME, `refused ${url}: ${refusal.reason}`);
   return url;
 }
 
@@ -160,11 +169,13 @@ function checkForm(request: FormRequest, guard: TargetGuard, maxTimeoutMs: numbe
  * first call, relaunched after a crash, closed by the runtime's `stop()`), a
  * fresh context and page per call, `settings.concurrency` pages at most (the
  * actor's slots are the page pool; further calls wait in its mailbox).
+ * Every context reaches the network only through its own guarded proxy
+ * (targetProxy.ts).
  * @throws RangeError when a forbidden port is not in 1..65535.
  */
 export function browserDependency(settings: DependenciesConfig['browser'], options: BrowserDependencyOptions): DependencyDefinition<BrowserHandle> {
-  const { chromiumPath, ...limits } = settings;
-  const guard = createTargetGuard(options.forbiddenPorts);
+  const { chromiumPath, allowHosts, ...limits } = settings;
+  const guard = createTargetGuard({ forbiddenPorts: options.forbiddenPorts, allowHosts, resolve: options.resolve });
   const chromium = new SharedChromium({ dependency: NAME, executablePath: chromiumPath, args: guard.chromiumArgs, launchTimeoutMs: limits.timeoutMs });
   return defineDependency({
     options: limits,

@@ -1,9 +1,10 @@
 import type { Browser, Page, Route } from 'playwright';
-import { DependencyError, DependencyTimeoutError, RejectedError, isDependencyError } from '../src/runtime/errors.js';
+import { DependencyError, DependencyTimeoutError, RejectedError, TargetForbiddenError, isDependencyError } from '../src/runtime/errors.js';
 import { errorForStatus } from './httpClient.js';
 import type { FormCookie, FormRequest, FormResult, ScrapeRequest, ScrapeResult } from './browser.js';
 import { firstLine } from './chromium.js';
 import type { TargetGuard } from './ssrfGuard.js';
+import { startTargetProxy, type TargetProxy } from './targetProxy.js';
 
 /**
  * Most characters of visible text a scrape returns (about 200 kB of ASCII);
@@ -26,18 +27,26 @@ export interface PageCallEnv {
 
 /**
  * Runs `work` on a page of a fresh browser context (its own cookies and
- * cache). The context is closed when `work` ends, fails or the call's signal
- * aborts, whichever comes first; failures come out classified.
+ * cache) whose every request goes through its own {@link startTargetProxy}
+ * (the SSRF guard). The context and the proxy are closed when `work` ends,
+ * fails or the call's signal aborts, whichever comes first; failures come
+ * out classified.
  * @throws DependencyError, see {@link classifyPageError}.
  */
 export async function withPage<T>(browser: Browser, env: PageCallEnv, work: (page: Page) => Promise<T>): Promise<T> {
-  const context = await browser.newContext({ serviceWorkers: 'block', acceptDownloads: false }).catch((e: unknown) => {
-    throw classifyPageError(e, { ...env, browser, lastNavigation: undefined });
-  });
+  let lastNavigation: string | undefined;
+  let proxy: TargetProxy | undefined;
+  const classify = (e: unknown) => classifyPageError(e, { ...env, browser, lastNavigation, proxy });
+  proxy = await startTargetProxy(env.guard);
+  const context = await browser
+    .newContext({ serviceWorkers: 'block', acceptDownloads: false, proxy: { server: proxy.server } })
+    .catch(async (e: unknown) => {
+      await proxy!.close();
+      throw classify(e);
+    });
   // Closing fails only when the browser is gone, and the context with it.
   const close = () => context.close().catch(() => undefined);
   env.signal.addEventListener('abort', close, { once: true });
-  let lastNavigation: string | undefined;
   try {
     env.signal.throwIfAborted();
     await context.route('**/*', (route) => screen(route, env.guard));
@@ -47,10 +56,11 @@ export async function withPage<T>(browser: Browser, env: PageCallEnv, work: (pag
     });
     return await work(page);
   } catch (e) {
-    throw classifyPageError(e, { ...env, browser, lastNavigation });
+    throw classify(e);
   } finally {
     env.signal.removeEventListener('abort', close);
     await close();
+    await proxy.close();
   }
 }
 
@@ -63,19 +73,25 @@ function screen(route: Route, guard: TargetGuard): Promise<void> {
 
 /**
  * Turns what a page call threw into a dependency error: a navigation that
- * ended on a refused URL (a redirect to the service's port) → `DEP_REJECTED`;
- * Chromium gone → `DEP_UNAVAILABLE`; Playwright's timeout → `DEP_TIMEOUT`;
- * a download → `DEP_REJECTED`; `net::ERR_*` and anything else →
- * `DEP_UNAVAILABLE` (retriable).
+ * ended on a forbidden target (the URL or a redirect to a refused address or
+ * the service's port) → `DEP_TARGET_FORBIDDEN`; a target the proxy could not
+ * reach → `DEP_UNAVAILABLE` naming why; Chromium gone → `DEP_UNAVAILABLE`;
+ * Playwright's timeout → `DEP_TIMEOUT`; a download → `DEP_REJECTED`;
+ * `net::ERR_*` and anything else → `DEP_UNAVAILABLE` (retriable).
  */
 export function classifyPageError(
   e: unknown,
-  env: PageCallEnv & { browser: Browser; lastNavigation: string | undefined },
+  env: PageCallEnv & { browser: Browser; lastNavigation: string | undefined; proxy: TargetProxy | undefined },
 ): DependencyError {
-  const { dependency } = env;
+  const { dependency, lastNavigation } = env;
   if (isDependencyError(e)) return e;
-  const refusal = env.lastNavigation === undefined ? undefined : env.guard.refusal(env.lastNavigation);
-  if (refusal) return new RejectedError(dependency, `the page led to ${env.lastNavigation}: ${refusal}`);
+  if (lastNavigation !== undefined) {
+    const refusal = env.guard.refusal(lastNavigation);
+    if (refusal) return new TargetForbiddenError(dependency, lastNavigation, refusal.reason);
+    const outcome = env.proxy?.outcomeOf(lastNavigation);
+    if (outcome?.kind === 'refused') return new TargetForbiddenError(dependency, lastNavigation, outcome.reason);
+    if (outcome?.kind === 'failed') return new DependencyError('DEP_UNAVAILABLE', dependency, `the page did not load (${outcome.reason})`, { cause: e });
+  }
   if (!env.browser.isConnected()) return new DependencyError('DEP_UNAVAILABLE', dependency, 'Chromium disconnected during the call', { cause: e });
   if (e instanceof Error && e.name === 'TimeoutError') return new DependencyTimeoutError(dependency, env.timeoutMs);
   const line = firstLine(e);

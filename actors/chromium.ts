@@ -18,6 +18,8 @@ export const SERVER_CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
   '--disable-extensions',
+  // WebRTC may send UDP to any address, around the guard's proxy: only proxied TCP is left to it.
+  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
 ] as const;
 
 /** Options of {@link SharedChromium}. */

@@ -57,6 +57,11 @@ export interface StartActorsOptions {
   forbiddenPorts?: readonly number[];
   /** @default an in-memory store */
   sessions?: SessionStore;
+  /**
+   * `HOST`: the interface the XState inspector listens on.
+   * @default '127.0.0.1'
+   */
+  inspectHost?: string;
 }
 
 /**
@@ -65,7 +70,7 @@ export interface StartActorsOptions {
  * @throws RangeError when a dependency's options are invalid.
  */
 export async function startDependencyActors(config: DependenciesConfig, options: StartActorsOptions = {}): Promise<DependencyActors> {
-  const inspector = config.inspect.enabled ? await startDevInspector(config.inspect.port) : undefined;
+  const inspector = config.inspect.enabled ? await startDevInspector({ port: config.inspect.port, host: options.inspectHost }) : undefined;
   if (inspector) options.log?.info({ url: inspector.url }, 'XState inspector: open this URL in a browser');
   let runtime: DependencyRuntime<DependencyDefinitions> | undefined;
   const definitions = dependencyDefinitions(config, {
@@ -82,7 +87,7 @@ export async function startDependencyActors(config: DependenciesConfig, options:
     inspector,
     async stop() {
       await started.stop();
-      inspector?.stop();
+      await inspector?.stop();
     },
   };
 }

@@ -9,6 +9,7 @@
  * process) and as PSS (shared pages split, closer to what the machine spends).
  */
 import { browserDependency } from '../actors/browser.js';
+import { parseHostPort } from '../src/config/allowHosts.js';
 import { DEPENDENCY_DEFAULTS } from '../src/config/dependencies.js';
 import { startDependencies } from '../src/runtime/runtime.js';
 import { chromiumBrowsers, listProcesses, memoryOf, processTree } from '../test/helpers/chromiumProcesses.js';
@@ -37,7 +38,9 @@ const peak = (samples: Sample[], key: keyof Sample) => Math.max(0, ...samples.ma
 
 async function run(concurrency: number) {
   const site = await startPagesStub();
-  const settings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, concurrency, chromiumPath };
+  // The stub is on loopback, which the browser refuses unless allow-listed.
+  const allowHosts = [parseHostPort(new URL(site.url).host)!];
+  const settings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, concurrency, chromiumPath, allowHosts };
   // The bench runs no service: port 9 (discard) stands in for its port.
   const runtime = startDependencies({ browser: browserDependency(settings, { forbiddenPorts: [9] }) });
   try {

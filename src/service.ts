@@ -116,7 +116,7 @@ export async function startService(
   // The browser must never reach this service's own port (its admin routes).
   const port = server ? (server.address() as AddressInfo).port : config.ingest.port;
   const actors = roles.processing
-    ? await startDependencyActors(config.dependencies, { log, forbiddenPorts: [port], sessions: linkSessionStore(link, config.cluster.replicas) })
+    ? await startDependencyActors(config.dependencies, { log, forbiddenPorts: [port], sessions: linkSessionStore(link, config.cluster.replicas), inspectHost: config.ingest.host })
     : undefined;
   if (actors) ops.watchDependencies(actors.runtime);
   let processor: Processor | undefined;

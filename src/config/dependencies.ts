@@ -1,3 +1,4 @@
+import { hostPortListVar, type HostPort } from './allowHosts.js';
 import { ConfigError, flagVar, intVar, numberVar, readVar, urlVar, type Env } from './parse.js';
 
 /** The dependencies the supervisor runs, by systemId. */
@@ -61,6 +62,12 @@ export interface DependenciesConfig {
   browser: DependencyLimits & {
     /** `CHROMIUM_PATH`: the Chromium executable. */
     chromiumPath: string;
+    /**
+     * `BROWSER_ALLOW_HOSTS`: targets a page may reach although their address
+     * is loopback, private or otherwise refused (comma-separated `host[:port]`).
+     * @default [] (public addresses only)
+     */
+    allowHosts: readonly HostPort[];
   };
   /** `XSTATE_INSPECT=1` (development only) and `XSTATE_INSPECT_PORT`. */
   inspect: { enabled: boolean; port: number };
@@ -142,6 +149,7 @@ export function loadDependenciesConfig(env: Env): DependenciesConfig {
     browser: {
       ...limits(env, 'BROWSER', DEPENDENCY_DEFAULTS.browser),
       chromiumPath: readVar(env, 'CHROMIUM_PATH') ?? '/usr/bin/chromium',
+      allowHosts: hostPortListVar(env, 'BROWSER_ALLOW_HOSTS'),
     },
     inspect: {
       enabled: flagVar(env, 'XSTATE_INSPECT', false),

@@ -45,7 +45,7 @@ export function createApp(options: AppOptions): Koa {
     countIngest(options.metrics, new Set(options.sources.keys())),
     limitIngestRate(options.ingestLimit.limiter, options.ingestLimit.trustedHops, options.metrics),
   ]);
-  mountWebhookStatusRoute(router, options.link, options.sources);
+  mountWebhookStatusRoute(router, options.link, options.sources, options.adminToken);
   mountDeadLetterRoutes(router, options.link, options.adminToken, options.sources.keys());
   mountOpsRoutes(router, options.ops, options.sse);
   mountStatusPage(router);

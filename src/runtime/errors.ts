@@ -23,6 +23,11 @@ export const DepErrorCodes = {
   DEP_BAD_RESPONSE: 'DEP_BAD_RESPONSE',
   /** The actor crashed (or is restarting) while the call waited. Retriable. */
   DEP_ACTOR_RESTARTED: 'DEP_ACTOR_RESTARTED',
+  /**
+   * The target is one the service refuses to reach (loopback, private, link-local...
+   * address, or the service's own port), not allow-listed. Nothing was sent. Permanent.
+   */
+  DEP_TARGET_FORBIDDEN: 'DEP_TARGET_FORBIDDEN',
 } as const;
 
 /** Union of every dependency error code. */
@@ -54,6 +59,7 @@ const traits: Record<DepErrorCode, CodeTraits> = {
   DEP_REJECTED: { retriable: false, status: 502 },
   DEP_BAD_RESPONSE: { retriable: false, status: 502 },
   DEP_ACTOR_RESTARTED: { retriable: true, status: 503 },
+  DEP_TARGET_FORBIDDEN: { retriable: false, status: 502 },
 };
 
 /**
@@ -162,6 +168,15 @@ export class ActorRestartedError extends DependencyError<'DEP_ACTOR_RESTARTED'> 
   }
 }
 
+/** The target's address (or port) is one the service must never reach; nothing was sent to it. */
+export class TargetForbiddenError extends DependencyError<'DEP_TARGET_FORBIDDEN'> {
+  /** @param target the URL or `host:port` refused, @param reason why (the address and its range) */
+  constructor(dependency: string, target: string, reason: string) {
+    super('DEP_TARGET_FORBIDDEN', dependency, `refused ${target}: ${reason}`);
+    this.name = 'TargetForbiddenError';
+  }
+}
+
 function describeCause(cause: unknown): string {
   const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (typeof inner?.code === 'string') return inner.code;
@@ -203,6 +218,11 @@ export function isRateLimitedError(e: unknown): e is RateLimitedError {
 /** Whether `e` is a permanent refusal (`DEP_REJECTED`). */
 export function isRejectedError(e: unknown): e is RejectedError {
   return hasDepCode(e, 'DEP_REJECTED');
+}
+
+/** Whether `e` says the target may not be reached (`DEP_TARGET_FORBIDDEN`). */
+export function isTargetForbiddenError(e: unknown): e is TargetForbiddenError {
+  return hasDepCode(e, 'DEP_TARGET_FORBIDDEN');
 }
 
 /** Whether `e` says the actor restarted under the call. */

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { browserDependency, type BrowserHandle } from '../../actors/browser.js';
 import { MAX_TEXT_CHARS } from '../../actors/browserPage.js';
+import { parseHostPort, type HostPort } from '../../src/config/allowHosts.js';
 import { DEPENDENCY_DEFAULTS, type DependenciesConfig } from '../../src/config/dependencies.js';
+import type { Resolver } from '../../actors/ssrfGuard.js';
 import type { DependencyDefinition } from '../../src/runtime/definition.js';
 import type { DependencyError } from '../../src/runtime/errors.js';
 import { startDependencies, type DependencyRuntime } from '../../src/runtime/runtime.js';
@@ -35,12 +37,18 @@ describe('browser actor', function () {
   /** Stands in for the service's own HTTP server and its admin routes. */
   let admin: StubServer;
   let adminPort: number;
+  /** Another local service, never allow-listed: what a page must not reach. */
+  let other: StubServer;
+  let otherPort: number;
   let runtime: DependencyRuntime<{ browser: DependencyDefinition<BrowserHandle> }> | undefined;
   let browser: BrowserHandle;
+  /** `host:port` of a stub, as BROWSER_ALLOW_HOSTS would name it. */
+  const entry = (stub: StubServer): HostPort => parseHostPort(new URL(stub.url).host)!;
 
-  function start(overrides: Partial<DependenciesConfig['browser']> = {}) {
-    const settings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, ...overrides };
-    runtime = startDependencies({ browser: browserDependency(settings, { forbiddenPorts: [adminPort] }) });
+  /** Starts the actor with the pages stub (only) allow-listed, unless `overrides.allowHosts` says otherwise. */
+  function start(overrides: Partial<DependenciesConfig['browser']> = {}, resolve?: Resolver) {
+    const settings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, allowHosts: [entry(site)], ...overrides };
+    runtime = startDependencies({ browser: browserDependency(settings, { forbiddenPorts: [adminPort], resolve }) });
     browser = runtime.deps.browser;
   }
 
@@ -50,6 +58,8 @@ describe('browser actor', function () {
     site = await startPagesStub();
     admin = await StubServer.start(() => ({ status: 200, body: { deadLetters: [] } }));
     adminPort = Number(new URL(admin.url).port);
+    other = await StubServer.start(() => ({ status: 200, body: 'internal', headers: { 'content-type': 'text/plain' } }));
+    otherPort = Number(new URL(other.url).port);
   });
   afterEach(async () => {
     await runtime?.stop();
@@ -57,11 +67,13 @@ describe('browser actor', function () {
     site.setMode({ kind: 'ok' });
     site.answerDelayMs = 0;
     site.clearRecords();
+    other.clearRecords();
     await waitFor('Chromium to exit after stop()', () => chromiumProcessesMarked(marker).length === 0);
   });
   after(async () => {
     await site.close();
     await admin.close();
+    await other.close();
     delete process.env[MARKER_NAME];
     expect(chromiumBrowsers(), 'Chromium processes of this test process').to.deep.equal([]);
     expect(chromiumProcessesMarked(marker), 'Chromium processes launched by these tests').to.deep.equal([]);
@@ -108,17 +120,89 @@ describe('browser actor', function () {
       expect(chromiumBrowsers(), 'no Chromium was launched').to.deep.equal([]);
     });
 
-    it("refuses the service's port on a local address, and redirects to it, without reaching it", async () => {
-      start();
+    it('refuses a loopback page by default, however its address is written, with DEP_TARGET_FORBIDDEN', async () => {
+      start({ allowHosts: [] });
+      const port = new URL(site.url).port;
+      const spellings = ['127.0.0.1', '127.1', '2130706433', '0x7f.0.0.1', '0177.0.0.1', '[::1]', '[::ffff:127.0.0.1]', 'localhost', 'LOCALHOST'];
+      for (const host of spellings) {
+        const error = await failureOf(browser.scrape(`http://${host}:${port}/plain/1`));
+        expect(error, host).to.deep.include({ code: 'DEP_TARGET_FORBIDDEN', retriable: false });
+        expect(error.message, host).to.match(/loopback|unspecified|ipv4Mapped/);
+      }
+      expect(site.calls, 'requests that reached the page').to.deep.equal([]);
+    });
+
+    it('loads a loopback page that BROWSER_ALLOW_HOSTS names, on that port only', async () => {
+      start({ allowHosts: [entry(site)] });
+      expect(await browser.scrape(`${site.url}/plain/1`)).to.deep.include({ status: 200, title: 'Plain 1' });
+      expect((await failureOf(browser.scrape(`${other.url}/`))).code).to.equal('DEP_TARGET_FORBIDDEN');
+      expect(other.calls).to.deep.equal([]);
+    });
+
+    it("refuses the service's own port even when its host is allow-listed, directly and through redirects", async () => {
+      start({ allowHosts: [{ host: '127.0.0.1' }, { host: 'localhost' }, { host: '[::1]' }] });
       const direct = [`http://127.0.0.1:${adminPort}/dead-letters`, `http://localhost:${adminPort}/dead-letters`, `http://[::1]:${adminPort}/`];
-      for (const url of direct) expect(await failureOf(browser.scrape(url)), url).to.deep.include({ code: 'DEP_REJECTED', retriable: false });
+      for (const url of direct) expect(await failureOf(browser.scrape(url)), url).to.deep.include({ code: 'DEP_TARGET_FORBIDDEN', retriable: false });
       for (const target of [`http://127.0.0.1:${adminPort}/dead-letters`, `http://localhost:${adminPort}/dead-letters`]) {
         const error = await failureOf(browser.scrape(`${site.url}/redirect?to=${encodeURIComponent(target)}`));
-        expect(error, target).to.deep.include({ code: 'DEP_REJECTED', retriable: false });
+        expect(error, target).to.deep.include({ code: 'DEP_TARGET_FORBIDDEN', retriable: false });
         expect(error.message).to.include(target);
       }
       expect(admin.calls, 'requests that reached the admin routes').to.deep.equal([]);
-      expect(await browser.scrape(`${site.url}/plain/1`), 'other local ports stay reachable').to.deep.include({ status: 200 });
+      expect(await browser.scrape(`${other.url}/`), 'other allowed local ports stay reachable').to.deep.include({ status: 200, text: 'internal' });
+    });
+
+    it('refuses a redirect from an allowed page to a port that is not allowed, by address or by name', async () => {
+      start();
+      for (const target of [`${other.url}/secret`, `http://localhost:${otherPort}/secret`]) {
+        const error = await failureOf(browser.scrape(`${site.url}/redirect?to=${encodeURIComponent(target)}`));
+        expect(error, target).to.deep.include({ code: 'DEP_TARGET_FORBIDDEN', retriable: false });
+        expect(error.message).to.include(target).and.include('loopback');
+      }
+      expect(other.calls, 'requests that reached the other service').to.deep.equal([]);
+    });
+
+    it("never sends an allowed page's script, iframe, fetch or image to a target that is not allowed", async () => {
+      const embeds = (origin: string) => `${site.url}/embeds?target=${encodeURIComponent(origin)}`;
+      // Control: with the other service allowed too, the page does make those requests.
+      start({ allowHosts: [entry(site), entry(other)] });
+      expect(await browser.scrape(embeds(other.url), { waitUntil: 'networkidle' })).to.deep.include({ status: 200, title: 'Embeds' });
+      expect(other.calls.map((c) => c.path).sort()).to.deep.equal(['/fetch', '/frame', '/script']);
+      await runtime!.stop();
+      other.clearRecords();
+
+      start();
+      for (const origin of [other.url, `http://localhost:${otherPort}`]) {
+        const result = await browser.scrape(embeds(origin), { waitUntil: 'networkidle' });
+        expect(result, origin).to.deep.include({ status: 200, title: 'Embeds' });
+      }
+      expect(other.calls, 'requests that reached the other service').to.deep.equal([]);
+    });
+
+    it('judges the address a name resolves to, not the name: a name resolving to loopback is refused', async () => {
+      const lookups: string[] = [];
+      const resolve: Resolver = async (host) => {
+        lookups.push(host);
+        if (host === 'rebind.test') return ['127.0.0.1'];
+        // A public address beside a loopback one: one forbidden address refuses the name, and nothing is connected.
+        if (host === 'mixed.test') return ['93.184.216.34', '127.0.0.1'];
+        if (host === 'pages.test') return ['127.0.0.1'];
+        throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      };
+      start({ allowHosts: [{ host: 'pages.test', port: Number(new URL(site.url).port) }] }, resolve);
+      for (const host of ['rebind.test', 'mixed.test']) {
+        const error = await failureOf(browser.scrape(`http://${host}:${otherPort}/`));
+        expect(error, host).to.deep.include({ code: 'DEP_TARGET_FORBIDDEN', retriable: false });
+        expect(error.message, host).to.include(`${host} resolves to 127.0.0.1`);
+      }
+      expect(other.calls).to.deep.equal([]);
+      // An allow-listed name is connected to at the address the guard resolved.
+      const pages = await browser.scrape(`http://pages.test:${new URL(site.url).port}/plain/3`);
+      expect(pages).to.deep.include({ status: 200, title: 'Plain 3' });
+      const unknown = await failureOf(browser.scrape(`http://nowhere.test:${otherPort}/`));
+      expect(unknown).to.deep.include({ code: 'DEP_UNAVAILABLE', retriable: true });
+      expect(unknown.message).to.include('ENOTFOUND');
+      expect(lookups).to.include.members(['rebind.test', 'mixed.test', 'pages.test', 'nowhere.test']);
     });
   });
 
@@ -144,17 +228,17 @@ describe('browser actor', function () {
       expect(missing).to.deep.include({ code: 'DEP_REJECTED', retriable: false });
       expect(missing.message).to.include('#nope');
       const forbidden = await failureOf(browser.submitForm({ url: `http://127.0.0.1:${adminPort}/`, fields: { a: 'b' }, submit: 'c' }));
-      expect(forbidden.code).to.equal('DEP_REJECTED');
+      expect(forbidden.code).to.equal('DEP_TARGET_FORBIDDEN');
       expect(admin.calls).to.deep.equal([]);
     });
   });
 
   describe('failure classification', () => {
     it('classifies a refused connection as DEP_UNAVAILABLE and a slow page as DEP_TIMEOUT, closing the page', async () => {
-      start({ timeoutMs: 20_000 });
+      start({ timeoutMs: 20_000, allowHosts: [{ host: '127.0.0.1' }] });
       const refused = await failureOf(browser.scrape(`http://127.0.0.1:${await closedPort()}/`));
       expect(refused).to.deep.include({ code: 'DEP_UNAVAILABLE', retriable: true });
-      expect(refused.message).to.include('net::ERR_CONNECTION_REFUSED');
+      expect(refused.message).to.include('ECONNREFUSED');
       site.failNext({ kind: 'hang' });
       const slow = await failureOf(browser.scrape(`${site.url}/plain/1`, { timeoutMs: 300 }));
       expect(slow).to.deep.include({ code: 'DEP_TIMEOUT', retriable: true });

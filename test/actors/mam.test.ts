@@ -6,6 +6,7 @@ import { browserDependency, type BrowserHandle } from '../../actors/browser.js';
 import { mamDependency, type MamHandle } from '../../actors/mam.js';
 import { MAM_PAGE_SIZE, type MamTorrent } from '../../actors/mamSchemas.js';
 import { kvSessionStore, type SessionStore } from '../../actors/mamSession.js';
+import { parseHostPort } from '../../src/config/allowHosts.js';
 import { DEPENDENCY_DEFAULTS, type DependenciesConfig } from '../../src/config/dependencies.js';
 import type { DependencyDefinition } from '../../src/runtime/definition.js';
 import type { DependencyError } from '../../src/runtime/errors.js';
@@ -59,7 +60,9 @@ describe('mam actor', function () {
       password: MAM_ACCOUNT.password,
       ...overrides,
     };
-    const browserSettings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, ...extra.browser };
+    // The stub's login form is on loopback, which the browser refuses unless allow-listed.
+    const allowHosts = [parseHostPort(new URL(stub.url).host)!];
+    const browserSettings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, allowHosts, ...extra.browser };
     const started: Runtime = startDependencies({
       // Port 9 (discard) stands in for the service's port: nothing here may reach it.
       browser: browserDependency(browserSettings, { forbiddenPorts: [9] }),

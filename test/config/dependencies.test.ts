@@ -89,4 +89,17 @@ describe('loadDependenciesConfig', () => {
     expect(configError({ OPENAI_URL: 'http://a', OPENAI_BASE_URL: 'http://b' }).message).to.contain('set only one');
     expect(loadDependenciesConfig({ OPENAI_URL: 'http://a' }).openai.url).to.equal('http://a');
   });
+
+  it('reads BROWSER_ALLOW_HOSTS as host[:port] entries, normalised as a browser spells hosts', () => {
+    expect(loadDependenciesConfig({}).browser.allowHosts).to.deep.equal([]);
+    expect(loadDependenciesConfig({ BROWSER_ALLOW_HOSTS: '127.1:8080, [::1], Intranet.Example:443,0x7f.0.0.1' }).browser.allowHosts).to.deep.equal([
+      { host: '127.0.0.1', port: 8080 },
+      { host: '[::1]' },
+      { host: 'intranet.example', port: 443 },
+      { host: '127.0.0.1' },
+    ]);
+    for (const bad of ['http://127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', 'a/b', '::1', 'host:port', 'user@host']) {
+      expect(configError({ BROWSER_ALLOW_HOSTS: bad }).message, bad).to.match(/^BROWSER_ALLOW_HOSTS must be a comma-separated list of host\[:port\]/);
+    }
+  });
 });

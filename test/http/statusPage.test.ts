@@ -116,11 +116,20 @@ describe('status page (GET /) in Chromium', function () {
     await row.waitFor({ state: 'detached' });
     await waitFor('the replayed webhook done', async () => (await statusOf()) === 'done', { timeoutMs: 15_000 });
 
-    // Its status is one click away.
+    // Its status is one click away, with the stored result since the token was given.
     await page.fill('#find-id', 'dl-1');
     await page.selectOption('#find-source', 'orders');
     await page.click('#find-form button[type="submit"]');
     await page.locator('#find-result .badge.done').waitFor();
+    expect(await page.locator('#find-result pre').textContent()).to.contain('Order Number\\nDL-1');
+
+    // Without the token the lookup shows the status only.
+    await page.click('#token-forget');
+    await page.click('#find-form button[type="submit"]');
+    await page.locator('#find-result .note').waitFor();
+    expect(await page.locator('#find-result .badge.done').count()).to.equal(1);
+    expect(await page.locator('#find-result').textContent()).to.not.contain('Order Number');
+    expect(await page.locator('#find-result pre').count()).to.equal(0);
     expect(problems).to.deep.equal([]);
   });
 });

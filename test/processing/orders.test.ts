@@ -34,7 +34,7 @@ describe('orders pipeline', () => {
     const res = await postWebhook(service.url, 'orders', order('TEST-1'), { 'webhook-id': 'order-test-1' });
     expect(res.status).to.equal(202);
     const status = await waitFor('status done', async () => {
-      const r = await fetch(`${service.url}/webhooks/orders/order-test-1`);
+      const r = await fetch(`${service.url}/webhooks/orders/order-test-1`, { headers: { authorization: `Bearer ${ADMIN}` } });
       const body = (await r.json()) as any;
       return body.status === 'done' ? body : undefined;
     });
@@ -46,6 +46,33 @@ describe('orders pipeline', () => {
     const kv = await new Kvm(nc).open('orders');
     const entry = await kv.get('TEST-1');
     expect(entry?.json<{ orderNumber: string }>().orderNumber).to.equal('TEST-1');
+  });
+
+  it('shows the stored order only with the admin token: without it the status fields alone, with a wrong one 401', async () => {
+    await postWebhook(service.url, 'orders', order('PRIV-1'), { 'webhook-id': 'order-private' });
+    const url = `${service.url}/webhooks/orders/order-private`;
+    const admin = await waitFor('status done', async () => {
+      const body = (await (await fetch(url, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as any;
+      return body.status === 'done' ? body : undefined;
+    });
+    expect(admin.result.value).to.include({ email: 'buyerpriv-1@example.com', label: 'Order PRIV-1' });
+
+    const anonymous = await fetch(url);
+    expect(anonymous.status).to.equal(200);
+    const text = await anonymous.text();
+    expect(text).to.not.include('buyerpriv-1@example.com').and.not.include('Order PRIV-1').and.not.include('129995');
+    const body = JSON.parse(text);
+    expect(body).to.include({ id: 'order-private', source: 'orders', status: 'done', deliveries: 1 });
+    expect(body).to.have.property('seq').that.is.a('number');
+    expect(body).to.have.property('updatedAt').that.is.a('string');
+    expect(body.result).to.deep.equal({ bucket: 'orders', key: 'PRIV-1' });
+    expect(anonymous.headers.get('vary')).to.equal('Authorization');
+
+    for (const authorization of ['Bearer wrong-token-0123456789abcdef', 'Basic YWRtaW46YWRtaW4=']) {
+      const refused = await fetch(url, { headers: { authorization } });
+      expect(refused.status, authorization).to.equal(401);
+      expect(((await refused.json()) as any).error.code).to.equal('ADMIN_UNAUTHORIZED');
+    }
   });
 
   it('answers 404 for an unknown webhook id', async () => {
@@ -81,7 +108,8 @@ describe('orders pipeline', () => {
       return body.status === 'dead' ? body : undefined;
     });
     expect(status.deliveries).to.equal(1);
-    expect(status.lastError.code).to.equal('PROCESSING_UNPROCESSABLE');
+    // Without the admin token the last error shows its code, not its message (which may quote the payload).
+    expect(status.lastError).to.deep.equal({ code: 'PROCESSING_UNPROCESSABLE', retriable: false });
     const dl = await jsm.streams.getMessage('DEAD_LETTERS', { last_by_subj: `dead.webhooks.orders.${res.json.seq}` });
     expect(dl!.header.get('Dlq-Reason')).to.equal('terminated');
     expect(dl!.header.get('Dlq-Original-Subject')).to.equal('webhooks.orders');

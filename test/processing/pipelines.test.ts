@@ -13,8 +13,11 @@ import type { StubServer } from '../stubs/stubServer.js';
 import { kvKey } from '../../src/store/kvKey.js';
 import type { RunningService } from '../../src/service.js';
 
+const ADMIN = 'admin-token-for-tests-0123456789';
+
+/** The webhook's status with its stored result (which only the admin token shows). */
 async function statusOf(service: RunningService, source: string, id: string): Promise<any> {
-  const r = await fetch(`${service.url}/webhooks/${source}/${id}`);
+  const r = await fetch(`${service.url}/webhooks/${source}/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
   return r.status === 200 ? r.json() : undefined;
 }
 
@@ -67,6 +70,9 @@ describe('pipelines with their dependencies', function () {
         BOTPRESS_RATE: '50',
         BOTPRESS_KB_ID: 'kb-default',
         BROWSER_RATE: '50',
+        ADMIN_TOKEN: ADMIN,
+        // The pages stub is on loopback, which the browser refuses unless allow-listed.
+        BROWSER_ALLOW_HOSTS: new URL(site.url).host,
       },
       { edge: true, processing: true },
     );
@@ -126,6 +132,17 @@ describe('pipelines with their dependencies', function () {
     await postWebhook(service.url, 'pages', { url, knowledgeBaseId: 'kb-1' }, { 'webhook-id': 'page-1-again' });
     expect((await settled(service, 'pages', 'page-1-again')).status).to.equal('done');
     expect([...botpress.files.values()]).to.have.length(1);
+  });
+
+  it('pages: a page leading to a loopback service that is not allow-listed is dead-lettered at once with DEP_TARGET_FORBIDDEN', async () => {
+    // The Audnex stub stands in for an internal service: on loopback, not in BROWSER_ALLOW_HOSTS.
+    const url = `${site.url}/redirect?to=${encodeURIComponent(`${audnex.url}/internal`)}`;
+    await postWebhook(service.url, 'pages', { url, knowledgeBaseId: 'kb-1' }, { 'webhook-id': 'page-internal' });
+    const s = await settled(service, 'pages', 'page-internal');
+    expect(s.status).to.equal('dead');
+    expect(s.deliveries).to.equal(1);
+    expect(s.lastError.code).to.equal('DEP_TARGET_FORBIDDEN');
+    expect(audnex.calls.filter((c) => c.path === '/internal'), 'requests that reached the internal service').to.deep.equal([]);
   });
 
   it('pages: a missing page is dead-lettered at once', async () => {

@@ -8,6 +8,7 @@ import {
   RateLimitedError,
   RejectedError,
   ServerError,
+  TargetForbiddenError,
   UnavailableError,
   asDependencyError,
   isCircuitOpenError,
@@ -27,6 +28,7 @@ describe('dependency errors', () => {
       [new ActorRestartedError('x'), 'DEP_ACTOR_RESTARTED', true],
       [new RejectedError('x', 'HTTP 400'), 'DEP_REJECTED', false],
       [new BadResponseError('x', 'not JSON'), 'DEP_BAD_RESPONSE', false],
+      [new TargetForbiddenError('x', 'http://127.0.0.1/', 'loopback'), 'DEP_TARGET_FORBIDDEN', false],
     ] as const;
     for (const [error, code, retriable] of cases) {
       expect([error.code, error.retriable, error.dependency, isServiceError(error)]).to.deep.equal([code, retriable, 'x', true]);

@@ -16,6 +16,17 @@ const html = (status: number, body: string, headers: Record<string, string> = {}
   headers: { 'content-type': 'text/html; charset=utf-8', ...headers },
 });
 
+/** A page whose script, iframe, fetch and image all go to `target` (an origin). */
+const embeds = (target: string): string =>
+  page(
+    'Embeds',
+    `<p>A page with embeds</p>
+     <img src="${target}/img" alt="">
+     <iframe src="${target}/frame"></iframe>
+     <script src="${target}/script"></script>
+     <script>fetch('${target}/fetch', { mode: 'no-cors' }).catch(() => undefined);</script>`,
+  );
+
 /** An article with an image, a web font and a video, none of which a scrape may download. */
 export const ARTICLE = page(
   'A Quiet Article',
@@ -55,6 +66,7 @@ export function startPagesStub(): Promise<StubServer> {
     if (path === '/big') return html(200, page('Big', BIG_BODY));
     if (path === '/redirect') return { status: 302, body: '', headers: { location: url.searchParams.get('to') ?? '/' } };
     if (path === '/form') return html(200, FORM);
+    if (path === '/embeds') return html(200, embeds(url.searchParams.get('target') ?? ''));
     if (path === '/session' && method === 'POST') {
       const form = new URLSearchParams(request.body);
       const ok = form.get('email') === FORM_ACCOUNT.email && form.get('password') === FORM_ACCOUNT.password;

@@ -3,15 +3,30 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
 import { refuse } from '../../ingest/ingestError.js';
-import { readStatus, STATUS_BUCKET } from '../../store/webhookStatus.js';
+import { readStatus, STATUS_BUCKET, type WebhookStatus } from '../../store/webhookStatus.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import type { NatsLink } from '../../stream/connection.js';
+import { adminCheck } from '../adminAuth.js';
+
+/**
+ * What anyone may see of a status: where the webhook is and why it failed
+ * (the error's code), never the error's message, which can quote the
+ * payload, nor the stored result (issue 11, item 2: it is personal data).
+ */
+function publicView(status: WebhookStatus): Omit<WebhookStatus, 'lastError'> & { lastError?: { code: string; retriable: boolean } } {
+  const { lastError, ...rest } = status;
+  return lastError === undefined ? rest : { ...rest, lastError: { code: lastError.code, retriable: lastError.retriable } };
+}
 
 /**
  * `GET /webhooks/:source/:id`: a webhook's status (`queued`, `processing`,
- * `retrying`, `done`, `dead`), deliveries, last error, and its result.
+ * `retrying`, `done`, `dead`), deliveries, timestamps, the last error's code
+ * and where its result is stored. With `Authorization: Bearer <ADMIN_TOKEN>`
+ * also the last error's message and the stored result's value; a wrong
+ * token answers 401 `ADMIN_UNAUTHORIZED`.
  */
-export function mountWebhookStatusRoute(router: Router, link: NatsLink, sources: ReadonlyMap<string, SourceDefinition>): void {
+export function mountWebhookStatusRoute(router: Router, link: NatsLink, sources: ReadonlyMap<string, SourceDefinition>, adminToken: string | undefined): void {
+  const isAdmin = adminCheck(adminToken);
   const buckets = new Map<string, Promise<KV>>();
   const bucket = (name: string) => {
     let b = buckets.get(name);
@@ -25,11 +40,20 @@ export function mountWebhookStatusRoute(router: Router, link: NatsLink, sources:
 
   router.get('/webhooks/:source/:id', async (ctx) => {
     const { source, id } = ctx.params as { source: string; id: string };
+    // Checked first: a wrong token is refused whatever the webhook.
+    const admin = isAdmin(ctx);
+    // The answer depends on the token: no shared cache may hand the admin's answer to anyone else.
+    ctx.set('Vary', 'Authorization');
+    if (admin) ctx.set('Cache-Control', 'no-store');
     if (!sources.has(source)) throw refuse.unknownSource(source, [...sources.keys()]);
     if (!link.ready) throw refuse.streamUnavailable(link.status().reason);
     const status = await readStatus(await bucket(STATUS_BUCKET), source, id);
     if (!status) {
       throw new ServiceError(ErrorCodes.WEBHOOK_NOT_FOUND, `no webhook '${id}' is known for source '${source}'`, { status: 404 });
+    }
+    if (!admin) {
+      ctx.body = publicView(status);
+      return;
     }
     let result: unknown = undefined;
     if (status.status === 'done' && status.result) {

@@ -2,8 +2,8 @@
 import { $, h } from './dom.js';
 import { ago } from './format.js';
 import { webhookRef } from './lookup.js';
+import { TOKEN_KEY } from './adminToken.js';
 
-const TOKEN_KEY = 'webhook-relay-admin-token';
 let token = sessionStorage.getItem(TOKEN_KEY) || '';
 let loading;
 let streamState;

@@ -1,4 +1,5 @@
-// "Find a webhook": its status by source and delivery id.
+// "Find a webhook": its status by source and delivery id; the stored result only with the admin token.
+import { adminHeaders } from './adminToken.js';
 import { $, h } from './dom.js';
 import { ago, until } from './format.js';
 
@@ -19,14 +20,16 @@ function render(source, id, res, body) {
     ['Updated', body.updatedAt ? `${new Date(body.updatedAt).toLocaleString()} (${ago(Date.parse(body.updatedAt))})` : '–'],
   ];
   if (body.retryAt) rows.push(['Next attempt', until(body.retryAt)]);
-  if (body.lastError) rows.push(['Last error', `${body.lastError.code}: ${body.lastError.message}`]);
+  if (body.lastError) rows.push(['Last error', body.lastError.message ? `${body.lastError.code}: ${body.lastError.message}` : body.lastError.code]);
   if (body.deadLetter) rows.push(['Dead letter', body.deadLetter.subject]);
   if (body.result) rows.push(['Result', `${body.result.bucket} / ${body.result.key}`]);
   const value = body.result && body.result.value !== undefined ? JSON.stringify(body.result.value, null, 2) : '';
+  // The service shows stored results (personal data) only to the admin token.
+  const hidden = body.result && !value ? h('p', { class: 'note' }, 'Give the admin token (Dead letters) to see the stored result and error messages.') : null;
   box.replaceChildren(
     h('div', { class: 'line' }, h('span', { class: `badge ${body.status}` }, body.status), h('code', {}, `${source}/${id}`)),
     h('dl', {}, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])),
-    value ? h('pre', {}, value.length > 4000 ? `${value.slice(0, 4000)}\n…` : value) : null,
+    value ? h('pre', {}, value.length > 4000 ? `${value.slice(0, 4000)}\n…` : value) : hidden,
   );
 }
 
@@ -35,7 +38,7 @@ export async function lookUp(source, id) {
   $('find-source').value = source;
   $('find-id').value = id;
   try {
-    const res = await fetch(`/webhooks/${encodeURIComponent(source)}/${encodeURIComponent(id)}`, { cache: 'no-store' });
+    const res = await fetch(`/webhooks/${encodeURIComponent(source)}/${encodeURIComponent(id)}`, { cache: 'no-store', headers: adminHeaders() });
     render(source, id, res, await res.json().catch(() => ({})));
   } catch (e) {
     render(source, id, { ok: false, status: 0 }, { error: { code: 'NETWORK', message: e.message } });
