@@ -113,7 +113,7 @@ export function describeRuntimeGuarantees<S extends { close(): Promise<void> }>(
       await time.settle(Promise.all([call(1), call(2)]));
 
       const later = callStarts().slice(1);
-      expect(later).to.have.length(2);
+      expect(later.length).to.be.at.least(2);
       expect(Math.min(...later.map((c) => c.startedAt)) - answeredAt).to.equal(1000);
     });
 
