@@ -9,13 +9,12 @@ import { freePort, isListening } from '../src/nats/localServer.js';
 import { TestNats } from './helpers/natsServer.js';
 import { ORDER_BODY, postWebhook } from './helpers/service.js';
 import { waitFor } from './helpers/waitFor.js';
+import { childEnv } from './helpers/testEnv.js';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 function startMain(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string } {
-  const base = { ...process.env };
-  delete base.NATS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { ...base, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: childEnv({ LOG_LEVEL: 'info', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -38,7 +37,7 @@ describe('main (the start command)', () => {
   it('starts its own nats-server without NATS_URL, serves in edge workers, and stops both on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'webhook-relay-main-'));
     const port = await freePort();
-    const { child, output } = startMain({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', INGEST_WORKERS: '2' });
+    const { child, output } = startMain({ DATA_DIR: dataDir, PORT: String(port), INGEST_WORKERS: '2' });
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 20_000 });
@@ -61,7 +60,7 @@ describe('main (the start command)', () => {
   it('uses NATS_URL when set and exits 0 on SIGTERM', async () => {
     const nats = await TestNats.start();
     const port = await freePort();
-    const { child, output } = startMain({ NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', INGEST_WORKERS: '1' });
+    const { child, output } = startMain({ NATS_URL: nats.url, PORT: String(port), INGEST_WORKERS: '1' });
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 20_000 });
