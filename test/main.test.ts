@@ -18,7 +18,7 @@ describe('main (the start command)', () => {
   it('starts its own nats-server without NATS_URL, serves in edge workers, and stops both on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'webhook-relay-main-'));
     const port = await freePort();
-    const { child, output } = startMain({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', INGEST_WORKERS: '2' });
+    const { child, output } = startMain({ DATA_DIR: dataDir, PORT: String(port), INGEST_WORKERS: '2' });
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 20_000 });
@@ -41,7 +41,7 @@ describe('main (the start command)', () => {
   it('uses NATS_URL when set and exits 0 on SIGTERM', async () => {
     const nats = await TestNats.start();
     const port = await freePort();
-    const { child, output } = startMain({ NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', INGEST_WORKERS: '1' });
+    const { child, output } = startMain({ NATS_URL: nats.url, PORT: String(port), INGEST_WORKERS: '1' });
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 20_000 });

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AnyActorRef } from 'xstate';
 import { audnexDependency, type AudnexHandle } from '../../actors/audnex.js';
 import { DEPENDENCY_DEFAULTS, type HttpDependencySettings } from '../../src/config/dependencies.js';
@@ -11,10 +10,13 @@ import { waitFor } from '../helpers/waitFor.js';
 import { ANDY_WEIR, HAIL_MARY_CHAPTERS, PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
 import type { StubServer } from '../stubs/stubServer.js';
 import { failureOf, codeOf } from '../helpers/outcomes.js';
+import { describeRuntimeGuarantees } from '../helpers/dependencyGuarantees.js';
 
 const ASIN = PROJECT_HAIL_MARY.asin;
-// Timer lateness and loopback latency on top of an exact deadline.
-const TOLERANCE_MS = 5;
+
+/** Audnex settings over a stub: fast pacing unless a test says otherwise. */
+const settingsFor = (stub: StubServer, overrides: Partial<HttpDependencySettings> = {}): HttpDependencySettings =>
+  ({ ...DEPENDENCY_DEFAULTS.audnex, rate: 1000, burst: 100, url: stub.url, ...overrides }) as HttpDependencySettings;
 
 describe('audnex actor', () => {
   let stub: StubServer;
@@ -22,8 +24,7 @@ describe('audnex actor', () => {
   let audnex: AudnexHandle;
 
   function start(overrides: Partial<HttpDependencySettings> = {}) {
-    const settings = { ...DEPENDENCY_DEFAULTS.audnex, rate: 1000, burst: 100, url: stub.url, ...overrides } as HttpDependencySettings;
-    runtime = startDependencies({ audnex: audnexDependency(settings) }, { restart: { baseDelayMs: 50 } });
+    runtime = startDependencies({ audnex: audnexDependency(settingsFor(stub, overrides)) }, { restart: { baseDelayMs: 50 } });
     audnex = runtime.deps.audnex;
   }
 
@@ -86,89 +87,6 @@ describe('audnex actor', () => {
         ['DEP_REJECTED', false],
       ]);
     });
-
-    it('aborts a hanging request after timeoutMs with DEP_TIMEOUT', async () => {
-      start({ timeoutMs: 200 });
-      stub.failNext({ kind: 'hang' });
-      const began = performance.now();
-      expect(await codeOf(audnex.getBook(ASIN))).to.equal('DEP_TIMEOUT');
-      expect(performance.now() - began).to.be.within(200 - TOLERANCE_MS, 1000);
-      await waitFor('the stub to see the request aborted', () => stub.calls[0]?.outcome === 'aborted');
-    });
-
-    it('sends nothing before a 429 Retry-After has passed', async () => {
-      start({ concurrency: 3 });
-      stub.failNext({ kind: 'rateLimit', retryAfter: '1' });
-      const limited = await failureOf(audnex.getBook(ASIN));
-      expect(limited).to.deep.include({ code: 'DEP_RATE_LIMITED', retryAfterMs: 1000, retriable: true });
-      const answeredAt = stub.calls[0]!.endedAt!;
-      const later = await Promise.all([audnex.getBook(ASIN), audnex.getAuthor(ANDY_WEIR.asin)]);
-      expect(later.every((r) => r.found)).to.equal(true);
-      for (const call of stub.calls.slice(1)) expect(call.startedAt - answeredAt).to.be.at.least(1000 - TOLERANCE_MS);
-    });
-  });
-
-  describe('pacing', () => {
-    it('keeps 50 concurrent callers within the concurrency limit and the rate', async () => {
-      const rate = 20;
-      start({ rate, burst: 1, concurrency: 2, maxQueue: 100 });
-      // The process's first fetch loads undici (tens of ms): warm it up so it does not skew the first gap.
-      await audnex.getBook(ASIN);
-      stub.clearRecords();
-      const actorStarts: number[] = [];
-      runtime.subscribe((e) => e.type === 'dep.callStarted' && actorStarts.push(e.at));
-      // Answers take longer than two call intervals, so only the limit keeps concurrency at 2.
-      stub.answerDelayMs = 120;
-      // The stub shares this process's event loop: a stall (GC, a busy CPU) between the actor starting
-      // a call and the request reaching the stub shortens the gap the stub sees by up to that stall.
-      const loop = monitorEventLoopDelay({ resolution: 1 });
-      loop.enable();
-
-      const results = await Promise.all(Array.from({ length: 50 }, () => audnex.getBook(ASIN)));
-      loop.disable();
-      const stallMs = loop.max / 1e6;
-
-      expect(results.every((r) => r.found)).to.equal(true);
-      expect(stub.calls).to.have.length(50);
-      expect(stub.maxConcurrency).to.equal(2);
-      const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
-      expect(Math.min(...gaps(actorStarts)), 'spacing of the starts the actor decided').to.be.at.least(1000 / rate);
-      const stubStarts = stub.calls.map((c) => c.startedAt).sort((a, b) => a - b);
-      expect(Math.min(...gaps(stubStarts)), `spacing seen by the stub (event-loop stall ${stallMs.toFixed(1)} ms)`).to.be.at.least(
-        1000 / rate - TOLERANCE_MS - stallMs,
-      );
-    });
-  });
-
-  describe('breaker', () => {
-    it('sends a failing Audnex at most threshold calls plus one probe per cool-down, then recovers', async () => {
-      const threshold = 3;
-      const cooldown = 200;
-      const windowMs = 1200;
-      start({ breakerThreshold: threshold, breakerCooldownMs: cooldown, breakerMaxCooldownMs: cooldown });
-      stub.setMode({ kind: 'status', status: 503 });
-      const windowStart = performance.now();
-      const outcomes: Promise<string>[] = [];
-      const load = setInterval(() => outcomes.push(codeOf(audnex.getBook(ASIN))), 5);
-      await waitFor('the window to pass', () => performance.now() - windowStart >= windowMs, { timeoutMs: windowMs + 1000, intervalMs: 10 });
-      clearInterval(load);
-
-      const sent = stub.callsBetween(windowStart, windowStart + windowMs);
-      expect(sent.length).to.be.at.most(threshold + Math.floor(windowMs / cooldown));
-      expect(sent.length, 'probes went out').to.be.at.least(threshold + 2);
-      const probeStarts = sent.slice(threshold).map((c) => c.startedAt);
-      const probeGaps = probeStarts.slice(1).map((t, i) => t - probeStarts[i]!);
-      expect(Math.min(...probeGaps)).to.be.at.least(cooldown - TOLERANCE_MS);
-      const codes = await Promise.all(outcomes);
-      expect(codes.filter((c) => c === 'DEP_CIRCUIT_OPEN').length).to.be.greaterThan(outcomes.length / 2);
-
-      stub.setMode({ kind: 'ok' });
-      await waitFor('the breaker to let a probe through', () => runtime.availability('audnex').accepting, { timeoutMs: 2000 });
-      expect(await codeOf(audnex.getBook(ASIN))).to.equal('resolved');
-      expect(runtime.status('audnex')!.state).to.equal('closed');
-      const later = await Promise.all(Array.from({ length: 20 }, () => codeOf(audnex.getBook(ASIN))));
-      expect(later.every((c) => c === 'resolved')).to.equal(true);
-    });
   });
 
   describe('supervision', () => {
@@ -189,4 +107,14 @@ describe('audnex actor', () => {
       expect(await audnex.getBook(ASIN)).to.deep.equal({ found: true, value: PROJECT_HAIL_MARY });
     });
   });
+});
+
+describeRuntimeGuarantees({
+  name: 'audnex',
+  startStub: startAudnexStub,
+  server: (stub) => stub,
+  start(stub, limits) {
+    const runtime = startDependencies({ audnex: audnexDependency(settingsFor(stub, limits)) });
+    return { runtime, call: () => runtime.deps.audnex.getBook(ASIN) };
+  },
 });

@@ -1,14 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from './testEnv.js';
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 /** Runs `src/main.ts` as a child process with `env` over this process's environment (without its NATS_URL). */
 export function startMain(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string } {
-  const base = { ...process.env };
-  delete base.NATS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { ...base, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: childEnv({ LOG_LEVEL: 'info', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -6,10 +6,12 @@ import { createLogger } from '../../src/log.js';
 import { startService, type RunningService, type ServiceRoles } from '../../src/service.js';
 import type { TestNats } from './natsServer.js';
 import type { SourceHandler } from '../../src/processing/handler.js';
+import { testEnv } from './testEnv.js';
 
 /**
  * The service started in-process against a test nats-server, on a free port.
  * By default only the HTTP edge runs, so stored webhooks stay in the stream.
+ * `env` overrides {@link testEnv}.
  */
 export async function startTestService(
   nats: Pick<TestNats, 'url'>,
@@ -17,7 +19,7 @@ export async function startTestService(
   roles: ServiceRoles = { edge: true, processing: false },
   pipelines?: ReadonlyMap<string, SourceHandler>,
 ): Promise<RunningService> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig(testEnv(env));
   const service = await startService(config, createLogger(config.logLevel), nats.url, roles, pipelines);
   await service.link.whenReady();
   return service;

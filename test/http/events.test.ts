@@ -4,6 +4,7 @@ import { postWebhook, startTestService } from '../helpers/service.js';
 import { parsePrometheusText, sampleValue } from '../helpers/promText.js';
 import { SseClient } from '../helpers/sseClient.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { audnexStubEnv } from '../helpers/testEnv.js';
 import { audnexLookups } from '../helpers/pipelines.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
 import type { StubServer } from '../stubs/stubServer.js';
@@ -25,16 +26,7 @@ describe('GET /events (live feed)', () => {
     stub = await startAudnexStub();
     service = await startTestService(
       nats,
-      {
-        AUDNEX_URL: stub.url,
-        AUDNEX_RATE: '100',
-        AUDNEX_BURST: '10',
-        AUDNEX_BREAKER_THRESHOLD: '2',
-        AUDNEX_BREAKER_COOLDOWN_MS: '1500',
-        RETRY_BACKOFF: '50ms',
-        MAX_DELIVER: '50',
-        ORDERS_CONCURRENCY: '1',
-      },
+      audnexStubEnv(stub.url, { AUDNEX_BREAKER_COOLDOWN_MS: '1500', MAX_DELIVER: '50', ORDERS_CONCURRENCY: '1' }),
       { edge: true, processing: true },
       new Map([['orders', lookups]]),
     );

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { TestNats } from '../helpers/natsServer.js';
 import { inspector, ORDER_BODY, postWebhook, startTestService } from '../helpers/service.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { testEnv } from '../helpers/testEnv.js';
 import type { RunningService } from '../../src/service.js';
 
 describe('ingest while JetStream is unavailable', () => {
@@ -68,7 +69,7 @@ describe('ingest while JetStream is unavailable', () => {
     const { loadConfig } = await import('../../src/config/env.js');
     const { startService } = await import('../../src/service.js');
     const { createLogger } = await import('../../src/log.js');
-    service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }), createLogger('silent'), nats.url, { edge: true, processing: false });
+    service = await startService(loadConfig(testEnv()), createLogger('silent'), nats.url, { edge: true, processing: false });
     const notReady = await fetch(`${service.url}/ready`);
     expect(notReady.status).to.equal(503);
     expect(((await notReady.json()) as { ready: boolean }).ready).to.equal(false);

@@ -4,6 +4,7 @@ import { TestNats } from '../helpers/natsServer.js';
 import { postWebhook, startTestService } from '../helpers/service.js';
 import { ScriptedOrders } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { audnexStubEnv } from '../helpers/testEnv.js';
 import { audnexLookups } from '../helpers/pipelines.js';
 import type { SourceHandler } from '../../src/processing/handler.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
@@ -32,16 +33,7 @@ describe('status page (GET /) in Chromium', function () {
     orders = new ScriptedOrders();
     service = await startTestService(
       nats,
-      {
-        ADMIN_TOKEN: ADMIN,
-        AUDNEX_URL: stub.url,
-        AUDNEX_RATE: '100',
-        AUDNEX_BURST: '10',
-        AUDNEX_BREAKER_THRESHOLD: '2',
-        AUDNEX_BREAKER_COOLDOWN_MS: '1000',
-        RETRY_BACKOFF: '50ms',
-        MAX_DELIVER: '2',
-      },
+      audnexStubEnv(stub.url, { ADMIN_TOKEN: ADMIN, AUDNEX_BREAKER_COOLDOWN_MS: '1000', MAX_DELIVER: '2' }),
       { edge: true, processing: true },
       new Map<string, SourceHandler>([
         ['orders', orders],

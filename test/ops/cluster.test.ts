@@ -8,6 +8,7 @@ import { ORDER_BODY, postWebhook } from '../helpers/service.js';
 import { parsePrometheusText, sampleValue } from '../helpers/promText.js';
 import { SseClient } from '../helpers/sseClient.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { childEnv } from '../helpers/testEnv.js';
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const order = (n: string) => ({ embeds: [{ ...ORDER_BODY.embeds[0]!, description: `Product\nThing\nPrice\n$1.00\nOrder Number\n${n}\nEmail\na@example.com` }] });
@@ -24,7 +25,7 @@ describe('operating view across edge workers (node:cluster)', function () {
     nats = await TestNats.start();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const env = { ...process.env, NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', INGEST_WORKERS: '2', LOG_LEVEL: 'warn' };
+    const env = childEnv({ NATS_URL: nats.url, PORT: String(port), INGEST_WORKERS: '2' });
     child = spawn(process.execPath, ['--import', 'tsx', main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));

@@ -7,12 +7,13 @@ import { freePort } from '../../src/nats/localServer.js';
 import { TestNats } from '../helpers/natsServer.js';
 import { inspector } from '../helpers/service.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { childEnv } from '../helpers/testEnv.js';
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 function startMain(natsUrl: string, port: number): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', main], {
-    env: { ...process.env, NATS_URL: natsUrl, PORT: String(port), HOST: '127.0.0.1', INGEST_WORKERS: '1', LOG_LEVEL: 'warn' },
+    env: childEnv({ NATS_URL: natsUrl, PORT: String(port), INGEST_WORKERS: '1' }),
     stdio: 'ignore',
   });
 }

@@ -5,6 +5,7 @@ import { TestNats } from '../helpers/natsServer.js';
 import { inspector, postWebhook, startTestService } from '../helpers/service.js';
 import { audnexLookups, only, ScriptedOrders } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { audnexStubEnv } from '../helpers/testEnv.js';
 import { startAudnexStub, PROJECT_HAIL_MARY } from '../stubs/audnex.js';
 import type { StubServer } from '../stubs/stubServer.js';
 import type { RunningService } from '../../src/service.js';
@@ -91,16 +92,7 @@ describe('processing resilience', () => {
       stub.setMode({ kind: 'status', status: 503 });
       service = await startTestService(
         nats,
-        {
-          AUDNEX_URL: stub.url,
-          AUDNEX_RATE: '100',
-          AUDNEX_BURST: '10',
-          AUDNEX_BREAKER_THRESHOLD: '2',
-          AUDNEX_BREAKER_COOLDOWN_MS: '2500',
-          RETRY_BACKOFF: '50ms',
-          MAX_DELIVER: '20',
-          ORDERS_CONCURRENCY: '1',
-        },
+        audnexStubEnv(stub.url, { AUDNEX_BREAKER_COOLDOWN_MS: '2500', MAX_DELIVER: '20', ORDERS_CONCURRENCY: '1' }),
         { edge: true, processing: true },
         only(lookups),
       );

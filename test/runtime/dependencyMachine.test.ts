@@ -7,7 +7,7 @@ import { startControlled, type Tracked } from '../helpers/controlledDependency.j
 const T0 = 1_700_000_000_000;
 
 describe('dependencyMachine', () => {
-  const clock = useFakeClock(T0);
+  const clock = useFakeClock({ now: T0 });
   const { flush } = clock;
   const errorOf = (t: Tracked) => t.error as DependencyError;
 

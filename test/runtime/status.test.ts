@@ -6,7 +6,7 @@ import { startControlled } from '../helpers/controlledDependency.js';
 
 describe('describeDependency', () => {
   const T0 = 1_700_000_000_000;
-  const clock = useFakeClock(T0);
+  const clock = useFakeClock({ now: T0 });
   const { flush } = clock;
 
   it('shows what GET /actors needs while calls flow', async () => {

@@ -29,7 +29,7 @@ const throwingReply: ReplyChannel = {
 };
 
 describe('supervisor', () => {
-  const clock = useFakeClock(1_700_000_000_000);
+  const clock = useFakeClock();
   const { flush } = clock;
 
   function start() {

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { StubServer, type StubAnswer, type StubRequest } from './stubServer.js';
 
 /** The part of a Chat Completions request body the stub reads. */
@@ -12,7 +11,7 @@ export interface ChatRequestBody {
 
 /** One completion request the stub received (after authentication). */
 export interface CompletionRecord {
-  /** `performance.now()` when it arrived. */
+  /** `Date.now()` when it arrived. */
   readonly at: number;
   readonly body: ChatRequestBody;
   readonly promptTokens: number;
@@ -166,7 +165,7 @@ export async function startOpenAIStub(options: OpenAIStubOptions = {}): Promise<
   };
 
   const routes = (method: string, url: URL, request: StubRequest): StubAnswer => {
-    const at = performance.now();
+    const at = Date.now();
     if (method !== 'POST' || url.pathname !== '/v1/chat/completions') {
       return openaiError(404, `Invalid URL (${method} ${url.pathname})`, 'invalid_request_error', null);
     }

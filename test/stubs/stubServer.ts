@@ -1,6 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
 
 /** How the stub answers a request. */
 export type StubMode =
@@ -22,7 +21,7 @@ export interface RecordedCall {
   readonly method: string;
   readonly path: string;
   readonly query: Record<string, string>;
-  /** `performance.now()` when the request arrived (ms, sub-ms precision). */
+  /** `Date.now()` when the request arrived (the fake clock's, under fake timers). */
   readonly startedAt: number;
   /** When it ended: answered, reset, or abandoned by the client. */
   endedAt: number | undefined;
@@ -59,6 +58,11 @@ export class StubServer {
   maxConcurrency = 0;
   /** Requests in progress now. */
   inFlight = 0;
+  /**
+   * Requests parked now: hanging, or whole and waiting out `answerDelayMs`.
+   * Nothing of them is on the wire, so fake time may move (see test/helpers/fakeClock.ts).
+   */
+  parked = 0;
   /** Delay before answering in `ok`, `status` and `body` modes. */
   answerDelayMs = 0;
   private mode: StubMode = { kind: 'ok' };
@@ -90,7 +94,7 @@ export class StubServer {
     for (let i = 0; i < times; i++) this.next.push(mode);
   }
 
-  /** Calls whose start falls within `[from, to)` (performance.now() times). */
+  /** Calls whose start falls within `[from, to)` (`Date.now()` times). */
   callsBetween(from: number, to: number): RecordedCall[] {
     return this.calls.filter((c) => c.startedAt >= from && c.startedAt < to);
   }
@@ -113,7 +117,7 @@ export class StubServer {
       method: req.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      startedAt: performance.now(),
+      startedAt: Date.now(),
       endedAt: undefined,
       outcome: undefined,
       status: undefined,
@@ -121,17 +125,26 @@ export class StubServer {
     this.calls.push(call);
     this.inFlight++;
     this.maxConcurrency = Math.max(this.maxConcurrency, this.inFlight);
+    let parked = false;
+    const park = (on: boolean) => {
+      if (parked !== on) this.parked += on ? 1 : -1;
+      parked = on;
+    };
     const end = (outcome: NonNullable<RecordedCall['outcome']>) => {
       if (call.outcome) return;
+      park(false);
       call.outcome = outcome;
-      call.endedAt = performance.now();
+      call.endedAt = Date.now();
       this.inFlight--;
     };
     res.on('finish', () => end('answered'));
     res.on('close', () => end('aborted'));
 
     const mode = this.next.shift() ?? this.mode;
-    if (mode.kind === 'hang') return;
+    if (mode.kind === 'hang') {
+      park(true);
+      return;
+    }
     if (mode.kind === 'reset') {
       end('reset');
       req.socket.destroy();
@@ -152,6 +165,7 @@ export class StubServer {
       }
     };
     const send = () => {
+      park(false);
       if (res.destroyed) return;
       const a = answer();
       call.status = a.status;
@@ -161,8 +175,10 @@ export class StubServer {
     };
     // Answered once the body has arrived, so routes can read it.
     req.on('end', () => {
-      if (this.answerDelayMs > 0) setTimeout(send, this.answerDelayMs);
-      else send();
+      if (this.answerDelayMs > 0) {
+        park(true);
+        setTimeout(send, this.answerDelayMs);
+      } else send();
     });
   }
 }
