@@ -31,17 +31,28 @@ export interface KvSessionStoreOptions {
   key?: string;
 }
 
+/** The KV bucket of dependency session cookies. */
+export const SESSIONS_BUCKET = 'sessions';
+
 /**
- * A store in a NATS KV bucket (created on first use, one revision kept):
+ * Creates (or binds to) the sessions bucket, one revision kept. The service
+ * creates it at start, so operators find it before MAM is first used.
+ */
+export function ensureSessionBucket(nc: NatsConnection, bucket = SESSIONS_BUCKET): Promise<KV> {
+  return new Kvm(nc).create(bucket, { history: 1, description: 'Session cookies of dependencies, by dependency' });
+}
+
+/**
+ * A store in a NATS KV bucket (created on first use too):
  * `nats kv get sessions mam`. The value is a live credential.
  */
 export function kvSessionStore(nc: NatsConnection, options: KvSessionStoreOptions = {}): SessionStore {
-  const bucket = options.bucket ?? 'sessions';
+  const bucket = options.bucket ?? SESSIONS_BUCKET;
   const key = options.key ?? 'mam';
   let opening: Promise<KV> | undefined;
   const kv = (): Promise<KV> => {
     if (!opening) {
-      const attempt = new Kvm(nc).create(bucket, { history: 1, description: 'Session cookies of dependencies, by dependency' });
+      const attempt = ensureSessionBucket(nc, bucket);
       opening = attempt;
       // A failed open is retried on the next use.
       attempt.catch(() => {

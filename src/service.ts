@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { kvSessionStore, type SessionStore } from '../actors/mamSession.js';
+import { ensureSessionBucket, kvSessionStore, type SessionStore } from '../actors/mamSession.js';
 import type { ServiceConfig } from './config/env.js';
 import { ensureDeadLetterTopology } from './deadLetters/topology.js';
 import { createHandlers } from './handlers/registry.js';
@@ -90,6 +90,7 @@ export async function startService(
       );
       await ensureDeadLetterTopology(jsm, { maxBytes: nats.deadLettersMaxBytes });
       await ensureBuckets(nc, sources.keys(), { statusTtlMs: nats.statusTtlMs });
+      await ensureSessionBucket(nc);
     },
   });
 
