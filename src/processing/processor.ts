@@ -8,6 +8,7 @@ import type { DependencyActors } from '../../actors/index.js';
 import { ProcessingEvents } from './events.js';
 import type { SourceHandler } from './handler.js';
 import { WebhookMessageProcessor } from './messageProcessor.js';
+import { AckFloorReconciler } from './reconciler.js';
 import { SourceConsumer } from './sourceConsumer.js';
 import { KvWriter, STATUS_BUCKET } from './stores.js';
 
@@ -21,7 +22,7 @@ export interface ProcessorOptions {
   log: Log;
 }
 
-/** The running consumers and the dead-letter mover. */
+/** The running consumers, the dead-letter mover and the WEBHOOKS reconciler. */
 export interface Processor {
   readonly events: ProcessingEvents;
   readonly consumers: readonly SourceConsumer[];
@@ -30,8 +31,8 @@ export interface Processor {
 }
 
 /**
- * Starts one consumer per source that has a handler, and the dead-letter
- * mover, once the NATS link is ready.
+ * Starts one consumer per source that has a handler, the dead-letter mover
+ * and the WEBHOOKS reconciler, once the NATS link is ready.
  */
 export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   const { config, link, log } = o;
@@ -62,8 +63,16 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
       }),
   );
   const mover = new DeadLetterMover({ js: link.js!, jsm: link.jsm!, statusKv, kv, events, log });
+  const reconciler = new AckFloorReconciler({
+    jsm: link.jsm!,
+    statusKv,
+    sources: consumers.map((c) => c.source),
+    intervalMs: config.processing.reconcileIntervalMs,
+    log,
+  });
   for (const c of consumers) c.start();
   mover.start();
+  reconciler.start();
   log.info({ sources: consumers.map((c) => c.source) }, 'processing started');
 
   return {
@@ -72,6 +81,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
     async stop() {
       await Promise.all(consumers.map((c) => c.stop(config.processing.shutdownTimeoutMs)));
       await mover.stop();
+      await reconciler.stop();
       kv.close();
     },
   };

@@ -1,8 +1,9 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AckError, PublishAckMux } from '../stream/ackMux.js';
+import { unlessMissing } from '../stream/missing.js';
 import { kvKey } from './keys.js';
 import type { FailureSummary } from './retryDecision.js';
 import { StatusSequencer, type WebhookState } from './statusOrder.js';
@@ -125,13 +126,8 @@ export async function ensureBuckets(nc: NatsConnection, sources: Iterable<string
 
 /** The revision of a webhook's status entry; 0 when it has none. */
 export async function statusRevision(jsm: JetStreamManager, source: string, id: string): Promise<number> {
-  try {
-    const m = await jsm.streams.getMessage(`KV_${STATUS_BUCKET}`, { last_by_subj: `$KV.${STATUS_BUCKET}.${statusKey(source, id)}` });
-    return m?.seq ?? 0;
-  } catch (e) {
-    if (e instanceof JetStreamApiError && e.status === 404) return 0;
-    throw e;
-  }
+  const m = await unlessMissing(jsm.streams.getMessage(`KV_${STATUS_BUCKET}`, { last_by_subj: `$KV.${STATUS_BUCKET}.${statusKey(source, id)}` }));
+  return m?.seq ?? 0;
 }
 
 /** Reads a webhook's status; undefined when none is recorded. */
