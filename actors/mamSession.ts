@@ -40,7 +40,7 @@ export interface KvSessionStoreOptions {
 }
 
 /**
- * A store in a NATS KV bucket (created on first use, one revision kept):
+ * A store in a NATS KV bucket (created on first use too):
  * `nats kv get sessions mam`. The value is a live credential.
  */
 export function kvSessionStore(nc: NatsConnection, options: KvSessionStoreOptions = {}): SessionStore {

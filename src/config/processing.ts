@@ -14,6 +14,8 @@ export interface ProcessingConfig {
   adminToken: string | undefined;
   /** `BOTPRESS_KB_ID`: knowledge base of `pages` webhooks that name none. */
   defaultKnowledgeBaseId: string | undefined;
+  /** `RECONCILE_INTERVAL_MS`: how often acknowledged webhooks left in `WEBHOOKS` are removed @default 30000 */
+  reconcileIntervalMs: number;
 }
 
 /**
@@ -36,5 +38,6 @@ export function loadProcessingConfig(env: Env, sources: Iterable<string>): Proce
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, { min: 0, max: 3_600_000 }),
     adminToken,
     defaultKnowledgeBaseId: readVar(env, 'BOTPRESS_KB_ID'),
+    reconcileIntervalMs: intVar(env, 'RECONCILE_INTERVAL_MS', 30_000, { min: 1000, max: 3_600_000 }),
   };
 }

@@ -8,6 +8,7 @@ import type { DependencyActors } from '../../actors/index.js';
 import { ProcessingEvents } from './processingEvents.js';
 import type { SourceHandler } from './handler.js';
 import { WebhookMessageProcessor } from './messageProcessor.js';
+import { AckFloorReconciler } from './reconciler.js';
 import { SourceConsumer } from './sourceConsumer.js';
 import { KvWriter } from '../store/kvWriter.js';
 import { STATUS_BUCKET } from '../store/webhookStatus.js';
@@ -22,7 +23,7 @@ export interface ProcessorOptions {
   log: Log;
 }
 
-/** The running consumers and the dead-letter mover. */
+/** The running consumers, the dead-letter mover and the WEBHOOKS reconciler. */
 export interface Processor {
   readonly events: ProcessingEvents;
   readonly consumers: readonly SourceConsumer[];
@@ -31,8 +32,8 @@ export interface Processor {
 }
 
 /**
- * Starts one consumer per source that has a handler, and the dead-letter
- * mover, once the NATS link is ready.
+ * Starts one consumer per source that has a handler, the dead-letter mover
+ * and the WEBHOOKS reconciler, once the NATS link is ready.
  */
 export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   const { config, link, log } = o;
@@ -63,8 +64,16 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
       }),
   );
   const mover = new DeadLetterMover({ js: link.js!, jsm: link.jsm!, statusKv, kv, events, log });
+  const reconciler = new AckFloorReconciler({
+    jsm: link.jsm!,
+    statusKv,
+    sources: consumers.map((c) => c.source),
+    intervalMs: config.processing.reconcileIntervalMs,
+    log,
+  });
   for (const c of consumers) c.start();
   mover.start();
+  reconciler.start();
   log.info({ sources: consumers.map((c) => c.source) }, 'processing started');
 
   return {
@@ -73,6 +82,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
     async stop() {
       await Promise.all(consumers.map((c) => c.stop(config.processing.shutdownTimeoutMs)));
       await mover.stop();
+      await reconciler.stop();
       kv.close();
     },
   };

@@ -1,6 +1,11 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { unlessMissing } from '../stream/missing.js';
 import { kvKey } from './kvKey.js';
+import type { WebhookState } from './statusOrder.js';
+
+export type { WebhookState } from './statusOrder.js';
 
 /** The KV bucket of per-webhook statuses. */
 export const STATUS_BUCKET = 'webhook-status';
@@ -11,9 +16,6 @@ export interface FailureSummary {
   message: string;
   retriable: boolean;
 }
-
-/** Where a webhook is in its life. */
-export type WebhookState = 'queued' | 'processing' | 'retrying' | 'done' | 'dead';
 
 /** One webhook's status, as `GET /webhooks/:source/:id` shows it. */
 export interface WebhookStatus {
@@ -57,4 +59,10 @@ export async function readStatus(kv: KV, source: string, id: string): Promise<We
   const e = await kv.get(statusKey(source, id));
   if (!e || e.operation !== 'PUT' || e.length === 0) return undefined;
   return e.json<WebhookStatus>();
+}
+
+/** The revision of a webhook's status entry; 0 when it has none. */
+export async function statusRevision(jsm: JetStreamManager, source: string, id: string): Promise<number> {
+  const m = await unlessMissing(jsm.streams.getMessage(`KV_${STATUS_BUCKET}`, { last_by_subj: `$KV.${STATUS_BUCKET}.${statusKey(source, id)}` }));
+  return m?.seq ?? 0;
 }

@@ -1,10 +1,11 @@
-import { JetStreamApiError, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { Log } from '../../log.js';
 import type { ProcessingEvents } from '../processingEvents.js';
 import { readStatus } from '../../store/webhookStatus.js';
 import type { KvWriter } from '../../store/kvWriter.js';
 import { WebhookHeaders, WEBHOOKS_STREAM } from '../../stream/webhookNames.js';
+import { unlessMissing } from '../../stream/missing.js';
 import { parseAdvisory, reasonOf, type WebhookAdvisory } from './advisory.js';
 import { ADVISORIES_STREAM, DEAD_LETTERS_STREAM, deadLetterSubject, MOVER_CONSUMER } from './deadLetterNames.js';
 import { sourceOfSubject, writeDeadLetter } from './deadLetterWriter.js';
@@ -17,15 +18,6 @@ export interface MoverOptions {
   kv: KvWriter;
   events: ProcessingEvents;
   log: Log;
-}
-
-async function getOrUndefined<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (e) {
-    if (e instanceof JetStreamApiError && e.status === 404) return undefined;
-    throw e;
-  }
 }
 
 /**
@@ -92,8 +84,8 @@ export class DeadLetterMover {
     const { js, jsm, log } = this.o;
     const source = a.consumer;
     const subject = deadLetterSubject(source, a.stream_seq);
-    const existing = await getOrUndefined(jsm.streams.getMessage(DEAD_LETTERS_STREAM, { last_by_subj: subject }));
-    const original = await getOrUndefined(jsm.streams.getMessage(WEBHOOKS_STREAM, { seq: a.stream_seq }));
+    const existing = await unlessMissing(jsm.streams.getMessage(DEAD_LETTERS_STREAM, { last_by_subj: subject }));
+    const original = await unlessMissing(jsm.streams.getMessage(WEBHOOKS_STREAM, { seq: a.stream_seq }));
     if (!existing) {
       if (!original) {
         log.error({ code: 'DLQ_ORIGINAL_MISSING', seq: a.stream_seq, consumer: a.consumer }, 'advisory for a message that is gone and was never dead-lettered');

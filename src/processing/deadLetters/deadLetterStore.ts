@@ -2,6 +2,7 @@ import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type St
 import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
 import type { KvWriter } from '../../store/kvWriter.js';
+import { statusRevision } from '../../store/webhookStatus.js';
 import { WebhookHeaders, WEBHOOKS_STREAM } from '../../stream/webhookNames.js';
 import { DEAD_LETTERS_STREAM, DlqHeaders } from './deadLetterNames.js';
 import { webhookHeaders } from './deadLetterWriter.js';
@@ -120,10 +121,12 @@ export class DeadLetterStore {
     if (!original) throw new ServiceError(ErrorCodes.INTERNAL_ERROR, `dead letter ${seq} has no ${DlqHeaders.OriginalSubject}`);
     const h = webhookHeaders(m.header);
     h.set('Webhook-Replay-Of', String(seq));
-    const ack = await this.js.publish(original, m.data, { msgID: `replay-${seq}`, headers: h, expect: { streamName: WEBHOOKS_STREAM } });
     const id = m.header?.get(WebhookHeaders.Id);
     const source = original.split('.')[1] ?? 'unknown';
-    if (id) await this.kv.putStatus({ id, source, status: 'queued', seq: ack.seq, deliveries: 0, updatedAt: new Date().toISOString() });
+    // Read before publishing: processing may record the replayed webhook before `queued` lands.
+    const revision = id ? await statusRevision(this.jsm, source, id) : 0;
+    const ack = await this.js.publish(original, m.data, { msgID: `replay-${seq}`, headers: h, expect: { streamName: WEBHOOKS_STREAM } });
+    if (id) await this.kv.putStatusAt({ id, source, status: 'queued', seq: ack.seq, deliveries: 0, updatedAt: new Date().toISOString() }, revision);
     await this.delete(seq).catch(() => undefined);
     return { seq, replayedAs: ack.seq, subject: original };
   }

@@ -1,0 +1,140 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { defective, tally, type FaultFigures } from './ledger.js';
+import { sendOrders } from './load.js';
+import { TestNats } from '../../test/helpers/natsServer.js';
+import { ChaosService } from './processes.js';
+
+/** The faults, injected in turn under load. */
+export const FAULTS = ['kill-service', 'kill-nats', 'term-service'] as const;
+
+/** One kind of fault. */
+export type FaultKind = (typeof FAULTS)[number];
+
+/** Options of {@link runChaos}. */
+export interface ChaosOptions {
+  /**
+   * Faults to inject, in this order.
+   * @default FAULTS
+   */
+  faults?: readonly FaultKind[];
+  /**
+   * How long orders are sent around each fault (the fault comes half-way).
+   * @default 20000
+   */
+  faultDurationMs?: number;
+  /**
+   * Orders per second.
+   * @default 200
+   */
+  rate?: number;
+  /**
+   * How long to wait after each fault for processing (and reconciliation) to finish.
+   * @default 90000
+   */
+  settleTimeoutMs?: number;
+  /**
+   * The service's `RECONCILE_INTERVAL_MS`.
+   * @default 5000
+   */
+  reconcileIntervalMs?: number;
+  /**
+   * More environment for the service (LOG_LEVEL, INGEST_WORKERS…).
+   * @default { LOG_LEVEL: 'error' }
+   */
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines. */
+  log?: (line: string) => void;
+  /** A file the service's log lines are appended to. */
+  serviceLog?: string;
+}
+
+/** The figures of every fault and whether all of them are clean. */
+export interface ChaosReport {
+  rows: FaultFigures[];
+  ok: boolean;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return true;
+    await pause(250);
+  }
+  return false;
+}
+
+async function inject(fault: FaultKind, service: ChaosService, nats: TestNats): Promise<void> {
+  switch (fault) {
+    case 'kill-service':
+      await service.kill();
+      return service.start();
+    case 'kill-nats':
+      await nats.kill();
+      return nats.restart();
+    case 'term-service':
+      await service.terminate();
+      return service.start();
+  }
+}
+
+/** Processing is over when the `orders` consumer has nothing pending and WEBHOOKS holds nothing more. */
+async function settle(nc: NatsConnection, timeoutMs: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + timeoutMs;
+  await until(async () => {
+    const c = await jsm.consumers.info('WEBHOOKS', 'orders');
+    return c.num_pending === 0 && c.num_ack_pending === 0;
+  }, timeoutMs);
+  await until(async () => (await jsm.streams.info('WEBHOOKS')).state.messages === 0, Math.max(0, deadline - Date.now()));
+}
+
+/**
+ * Against real processes on loopback: a nats-server on its own port and
+ * temporary store, and the service (`src/main.ts`) as its own process group.
+ * For each fault it sends unique orders for `faultDurationMs`, injects the
+ * fault half-way (SIGKILL of the service group, SIGKILL of nats-server,
+ * SIGTERM of the service; each restarted), waits for processing and counts
+ * what became of every webhook sent.
+ */
+export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
+  const faults = o.faults ?? FAULTS;
+  const faultDurationMs = o.faultDurationMs ?? 20_000;
+  const rate = o.rate ?? 200;
+  const log = o.log ?? (() => undefined);
+  const nats = await TestNats.start();
+  const rows: FaultFigures[] = [];
+  let service: ChaosService | undefined;
+  try {
+    service = await ChaosService.create({
+      LOG_LEVEL: 'error',
+      ...o.env,
+      NATS_URL: nats.url,
+      RECONCILE_INTERVAL_MS: String(o.reconcileIntervalMs ?? 5000),
+    }, o.serviceLog);
+    await service.start();
+    const run = Date.now().toString(36);
+    for (const [i, fault] of faults.entries()) {
+      log(`${fault}: sending ${rate}/s for ${faultDurationMs} ms, fault half-way`);
+      const sending = sendOrders({ url: service.url, prefix: `chaos-${run}-${i}`, rate, durationMs: faultDurationMs });
+      await pause(faultDurationMs / 2);
+      await inject(fault, service, nats);
+      const load = await sending;
+      const nc = await connect({ servers: nats.url });
+      try {
+        await settle(nc, o.settleTimeoutMs ?? 90_000);
+        const figures = await tally(nc, fault, load);
+        log(`${fault}: ${JSON.stringify(figures)}`);
+        rows.push(figures);
+      } finally {
+        await nc.close();
+      }
+    }
+  } finally {
+    await service?.terminate(30_000).catch(() => undefined);
+    await nats.dispose().catch(() => undefined);
+  }
+  return { rows, ok: rows.length === faults.length && !rows.some(defective) };
+}
