@@ -51,6 +51,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(httpMetrics(deps.metrics));
   app.use(errorHandler(deps.log));
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  // Without `throw`, the router sets `Allow` on 405/501; errorHandler gives them the standard body.
+  app.use(router.allowedMethods());
   return app;
 }
