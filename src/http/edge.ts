@@ -13,6 +13,7 @@ import { WebhookPublisher } from '../stream/publisher.js';
 import { createApp } from './app.js';
 import { guardConnections } from './connectionGuard.js';
 import { IpRateLimiter } from './ipRateLimiter.js';
+import { listenOn } from './listen.js';
 
 /** What the HTTP edge needs. */
 export interface EdgeOptions {
@@ -84,10 +85,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
   // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
   server.keepAliveTimeout = 65_000;
   guardConnections(server, { maxConnections: protection.maxConnections, metrics, log });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.ingest.port, config.ingest.host, () => resolve());
-  });
+  await listenOn(server, config.ingest.port, config.ingest.host);
   const addr = server.address() as AddressInfo;
   const wildcard = addr.address === '::' || addr.address === '0.0.0.0';
   const host = wildcard ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
