@@ -9,6 +9,7 @@ import type { OpsSource } from '../ops/opsSource.js';
 import { SseBroadcaster } from '../ops/sse.js';
 import { sources } from '../sources/registry.js';
 import type { NatsLink } from '../stream/connection.js';
+import { warnIfBodyLimitAbovePayload } from '../stream/payloadLimit.js';
 import { WebhookPublisher } from '../stream/publisher.js';
 import { createApp } from './app.js';
 import { guardConnections } from './connectionGuard.js';
@@ -86,6 +87,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
   server.keepAliveTimeout = 65_000;
   guardConnections(server, { maxConnections: protection.maxConnections, metrics, log });
   await listenOn(server, config.ingest.port, config.ingest.host);
+  void link.whenReady().then(() => warnIfBodyLimitAbovePayload(link.nc?.info?.max_payload, config.ingest.maxBodyBytes, log));
   const addr = server.address() as AddressInfo;
   const wildcard = addr.address === '::' || addr.address === '0.0.0.0';
   const host = wildcard ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
