@@ -13,6 +13,7 @@ import { warnIfBodyLimitAbovePayload } from '../stream/payloadLimit.js';
 import { WebhookPublisher } from '../stream/publisher.js';
 import { createApp } from './app.js';
 import { guardConnections } from './connectionGuard.js';
+import { drainServer } from './drain.js';
 import { IpRateLimiter } from './ipRateLimiter.js';
 import { listenOn } from './listen.js';
 
@@ -32,7 +33,11 @@ export interface EdgeOptions {
 export interface Edge {
   server: Server;
   url: string;
-  /** Stops accepting, waits up to `timeoutMs` for requests in flight, closes every connection. */
+  /**
+   * Stops accepting (webhooks get `503 SERVICE_SHUTTING_DOWN`, every answer
+   * `Connection: close`), drains kept-alive connections without resetting
+   * them, waits up to `timeoutMs` for requests in flight, closes every connection.
+   */
   stop(timeoutMs: number): Promise<void>;
 }
 
@@ -57,7 +62,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     validator,
     publish: (w) => publisher.publish(w),
     accepting: () => accepting,
-    readiness: () => link.status(),
+    readiness: () => (accepting ? link.status() : { ready: false, reason: 'shutting down' }),
     link,
     adminToken: config.processing.adminToken,
     metrics,
@@ -65,11 +70,13 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     sse,
     ingestLimit: { limiter, trustedHops: protection.trustProxyHops },
   });
-  app.middleware.unshift(async (_ctx, next) => {
+  app.middleware.unshift(async (ctx, next) => {
     inFlight++;
     try {
       await next();
     } finally {
+      // While draining, every answer closes its connection, so no client sends on it again.
+      if (!accepting && !ctx.headerSent) ctx.set('Connection', 'close');
       if (--inFlight === 0) idle?.();
     }
   });
@@ -100,13 +107,10 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     async stop(timeoutMs) {
       accepting = false;
       sse.close();
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-      }
-      server.closeAllConnections();
-      await closed;
+      await drainServer(server, {
+        timeoutMs,
+        requestsDone: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (idle = r))),
+      });
       publisher.close();
     },
   };
