@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { CONFIG_ERROR_EXIT_CODE } from './config/parse.js';
 import type { Log } from './log.js';
 import { cappedExponential } from './runtime/backoff.js';
 
@@ -16,6 +17,13 @@ export interface EdgeWorkerOptions {
    * @default 500
    */
   restartDelayMs?: number;
+  /**
+   * Called, instead of a replacement, when a worker exits with
+   * `CONFIG_ERROR_EXIT_CODE` (78): it met a problem a restart cannot fix,
+   * such as `PORT` already taken. The remaining workers are left running
+   * for the caller to stop.
+   */
+  onUnrecoverable?: (code: number) => void;
 }
 
 /** The running edge processes. */
@@ -27,7 +35,8 @@ export interface EdgeWorkers {
 /**
  * Runs the HTTP edge in `count` worker processes sharing one listening
  * port (node:cluster), each with its own NATS connection. A worker that dies
- * unexpectedly is replaced with backoff.
+ * unexpectedly is replaced with backoff; one that exits with a configuration
+ * error is not, since its replacement would fail the same way.
  */
 export function startEdgeWorkers(options: EdgeWorkerOptions): EdgeWorkers {
   const { count, env, log } = options;
@@ -45,6 +54,11 @@ export function startEdgeWorkers(options: EdgeWorkerOptions): EdgeWorkers {
     w.once('exit', (code, signal) => {
       live.delete(w);
       if (stopping) return;
+      if (code === CONFIG_ERROR_EXIT_CODE) {
+        stopping = true;
+        options.onUnrecoverable?.(code);
+        return;
+      }
       const delay = cappedExponential({ baseMs: baseDelay, maxMs: MAX_RESTART_DELAY_MS, attempt: ++crashesInARow });
       log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'edge worker exited; replacing it');
       setTimeout(fork, delay).unref();

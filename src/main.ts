@@ -3,8 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { loadConfig, type ServiceConfig } from './config/env.js';
+import { CONFIG_ERROR_EXIT_CODE } from './config/parse.js';
+import { ErrorCodes } from './errors/codes.js';
 import { isEdgeWorker, startEdgeWorkers } from './edgeWorkers.js';
 import { isServiceError } from './errors/serviceError.js';
+import { assertListenable } from './http/listen.js';
 import { createLogger, type Log } from './log.js';
 import { startEmbeddedNats } from './nats/embedded.js';
 import type { LocalNats } from './nats/localServer.js';
@@ -18,13 +21,19 @@ function findProjectDir(): string {
   return dir;
 }
 
+/** When `e` is a configuration error, stops the process with its message, which names the variable. */
+function exitIfConfigError(e: unknown): void {
+  if (!isServiceError(e) || e.code !== ErrorCodes.CONFIG_INVALID) return;
+  process.stderr.write(`configuration error: ${e.message}\n`);
+  process.exit(CONFIG_ERROR_EXIT_CODE);
+}
+
 function loadConfigOrExit(): ServiceConfig {
   try {
     return loadConfig(process.env);
   } catch (e) {
-    if (!isServiceError(e)) throw e;
-    process.stderr.write(`configuration error: ${e.message}\n`);
-    process.exit(78);
+    exitIfConfigError(e);
+    throw e;
   }
 }
 
@@ -89,6 +98,8 @@ async function main(): Promise<void> {
     return;
   }
 
+  // Workers listen only once started; a PORT already taken is reported before anything starts.
+  if (config.ingest.workers > 1) await assertListenable(config.ingest.port, config.ingest.host);
   const embedded = config.nats.url === undefined ? await startLocalNatsFor(config, log) : undefined;
   const natsUrl = config.nats.url ?? embedded!.url;
 
@@ -103,14 +114,24 @@ async function main(): Promise<void> {
     });
     // The workers' /stats, /actors, /metrics and /events are answered from here.
     const opsHub = startOpsHub(processing.ops.local!, { log });
-    const workers = startEdgeWorkers({ count: config.ingest.workers, env: { NATS_URL: natsUrl }, log });
-    log.info({ workers: config.ingest.workers, port: config.ingest.port }, 'HTTP edge runs in worker processes');
-    onSignals(log, async () => {
+    const stopAll = async () => {
       await workers.stop();
       opsHub.stop();
       await processing.stop();
       await embedded?.stop();
+    };
+    const workers = startEdgeWorkers({
+      count: config.ingest.workers,
+      env: { NATS_URL: natsUrl },
+      log,
+      // The worker has said why (PORT taken, ...); a replacement would fail the same way.
+      onUnrecoverable: (code) => {
+        log.fatal({ code }, 'an edge worker cannot serve; stopping');
+        void stopAll().finally(() => process.exit(code));
+      },
     });
+    log.info({ workers: config.ingest.workers, port: config.ingest.port }, 'HTTP edge runs in worker processes');
+    onSignals(log, stopAll);
     return;
   }
 
@@ -126,6 +147,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
+  // A PORT already taken, for one, is known only once the edge tries to listen.
+  exitIfConfigError(e);
   process.stderr.write(`fatal: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });

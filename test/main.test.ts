@@ -1,5 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { freePort, isListening } from '../src/nats/localServer.js';
@@ -8,7 +9,12 @@ import { TestNats } from './helpers/natsServer.js';
 import { ORDER_BODY, postWebhook } from './helpers/service.js';
 import { waitFor } from './helpers/waitFor.js';
 
-describe('main (the start command)', () => {
+/** Start-up alone (tsx compiling the service, per process) takes tens of seconds on a loaded machine. */
+const START_MS = 60_000;
+
+describe('main (the start command)', function () {
+  this.timeout(3 * START_MS);
+
   it('stops at start with a message naming a bad variable', async () => {
     const { child, output } = startMain({ PORT: 'eighty' });
     expect(await exitOf(child)).to.equal(78);
@@ -21,7 +27,7 @@ describe('main (the start command)', () => {
     const { child, output } = startMain({ DATA_DIR: dataDir, PORT: String(port), INGEST_WORKERS: '2' });
     try {
       const base = `http://127.0.0.1:${port}`;
-      await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 20_000 });
+      await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: START_MS });
       const res = await postWebhook(base, 'orders', ORDER_BODY, { 'webhook-id': 'main-1' });
       expect(res.status, output()).to.equal(202);
       const natsUrl = (await readFile(join(dataDir, 'nats.url'), 'utf8')).trim();
@@ -44,7 +50,7 @@ describe('main (the start command)', () => {
     const { child, output } = startMain({ NATS_URL: nats.url, PORT: String(port), INGEST_WORKERS: '1' });
     try {
       const base = `http://127.0.0.1:${port}`;
-      await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 20_000 });
+      await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: START_MS });
       expect((await postWebhook(base, 'orders', ORDER_BODY)).status).to.equal(202);
       expect(output()).to.not.contain('local nats-server started');
       child.kill('SIGTERM');
@@ -52,6 +58,36 @@ describe('main (the start command)', () => {
     } finally {
       child.kill('SIGKILL');
       await nats.dispose();
+    }
+  });
+
+  describe('with PORT already taken', () => {
+    let nats: TestNats;
+    const blocker = createServer();
+    let port: number;
+
+    before(async () => {
+      nats = await TestNats.start();
+      port = await freePort();
+      await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    });
+    after(async () => {
+      await new Promise((r) => blocker.close(r));
+      await nats?.dispose();
+    });
+
+    for (const workers of ['1', '2']) {
+      it(`exits non-zero with a message naming PORT (INGEST_WORKERS=${workers})`, async () => {
+        const { child, output } = startMain({ NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', INGEST_WORKERS: workers });
+        try {
+          const code = await Promise.race([exitOf(child), new Promise<'running'>((r) => setTimeout(() => r('running'), START_MS).unref())]);
+          expect(code, output()).to.not.equal('running');
+          expect(code, output()).to.equal(78);
+          expect(output()).to.match(new RegExp(`configuration error: PORT ${port} .*already in use`));
+        } finally {
+          child.kill('SIGKILL');
+        }
+      });
     }
   });
 });

@@ -4,6 +4,9 @@ import { ErrorCodes } from '../errors/codes.js';
 /** The environment as the service reads it. */
 export type Env = Record<string, string | undefined>;
 
+/** Exit status of a process stopped by a {@link ConfigError} (`EX_CONFIG` of sysexits.h). */
+export const CONFIG_ERROR_EXIT_CODE = 78;
+
 /** Thrown when an environment variable holds a value the service cannot use. */
 export class ConfigError extends ServiceError<typeof ErrorCodes.CONFIG_INVALID> {
   /** @param variable the variable's name, @param problem what is wrong with it */

@@ -55,8 +55,10 @@ export const ErrorCodes = {
   HTTP_BAD_PARAMETER: 'HTTP_BAD_PARAMETER',
   /** No route matches the request. */
   HTTP_NOT_FOUND: 'HTTP_NOT_FOUND',
-  /** The route exists but not for this method. */
+  /** The route exists but not for this method; `Allow` lists the methods it takes. */
   HTTP_METHOD_NOT_ALLOWED: 'HTTP_METHOD_NOT_ALLOWED',
+  /** No route of the service takes this method (TRACE, CONNECT, WebDAV or unknown methods). */
+  HTTP_METHOD_NOT_IMPLEMENTED: 'HTTP_METHOD_NOT_IMPLEMENTED',
   /** An unexpected failure; details are only in the service's log. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** An environment variable holds a value the service cannot use. */

@@ -53,6 +53,7 @@ export function createApp(options: AppOptions): Koa {
   app.use(httpMetrics(options.metrics));
   app.use(errorHandler(options.log));
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  // Without `throw`, the router sets `Allow` on 405/501; errorHandler gives them the standard body.
+  app.use(router.allowedMethods());
   return app;
 }

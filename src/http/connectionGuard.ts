@@ -36,7 +36,8 @@ function refuse(socket: Socket, response: string): void {
  * closed, instead of waiting in the accept queue. Answers the server's
  * header and request timeouts and malformed requests with the standard
  * JSON error, counting slow senders; a connection that timed out without
- * sending a byte is closed silently. Call before `listen`.
+ * sending a byte is closed silently. `CONNECT` and methods HTTP does not
+ * know get `501 HTTP_METHOD_NOT_IMPLEMENTED`. Call before `listen`.
  */
 export function guardConnections(server: Server, o: ConnectionGuardOptions): ConnectionGuard {
   // The HTTP server's own listener parses the connection; it runs only for admitted ones.
@@ -60,6 +61,11 @@ export function guardConnections(server: Server, o: ConnectionGuardOptions): Con
     for (const l of httpListeners) l.call(server, socket);
   });
 
+  const notImplemented = (method: string) =>
+    rawErrorResponse(501, ErrorCodes.HTTP_METHOD_NOT_IMPLEMENTED, `no route of this service takes ${method}`);
+  // Without a listener Node drops a CONNECT request without an answer.
+  server.on('connect', (req: { method?: string }, socket: Socket) => refuse(socket, notImplemented(req.method ?? 'CONNECT')));
+
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const code = err.code ?? '';
     if (code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) {
@@ -76,7 +82,9 @@ export function guardConnections(server: Server, o: ConnectionGuardOptions): Con
           ? rawErrorResponse(408, ErrorCodes.HTTP_REQUEST_TIMEOUT, 'the request did not arrive in time')
           : code === 'HPE_HEADER_OVERFLOW'
             ? rawErrorResponse(431, ErrorCodes.HTTP_HEADERS_TOO_LARGE, 'request headers are too large')
-            : rawErrorResponse(400, ErrorCodes.HTTP_BAD_REQUEST, 'malformed HTTP request');
+            : code === 'HPE_INVALID_METHOD'
+              ? notImplemented('this method')
+              : rawErrorResponse(400, ErrorCodes.HTTP_BAD_REQUEST, 'malformed HTTP request');
       socket.write(response);
     }
     o.log.debug({ code, message: err.message }, 'client error; connection closed');

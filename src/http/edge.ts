@@ -9,10 +9,13 @@ import type { OpsSource } from '../ops/opsSource.js';
 import { SseBroadcaster } from '../ops/sse.js';
 import { sources } from '../sources/registry.js';
 import type { NatsLink } from '../stream/connection.js';
+import { warnIfBodyLimitAbovePayload } from '../stream/payloadLimit.js';
 import { WebhookPublisher } from '../ingest/publisher.js';
 import { createApp } from './app.js';
 import { guardConnections } from './connectionGuard.js';
+import { drainServer } from './drain.js';
 import { IpRateLimiter } from './ipRateLimiter.js';
+import { listenOn } from './listen.js';
 
 /** What the HTTP edge needs. */
 export interface EdgeOptions {
@@ -30,7 +33,11 @@ export interface EdgeOptions {
 export interface Edge {
   server: Server;
   url: string;
-  /** Stops accepting, waits up to `timeoutMs` for requests in flight, closes every connection. */
+  /**
+   * Stops accepting (webhooks get `503 SERVICE_SHUTTING_DOWN`, every answer
+   * `Connection: close`), drains kept-alive connections without resetting
+   * them, waits up to `timeoutMs` for requests in flight, closes every connection.
+   */
   stop(timeoutMs: number): Promise<void>;
 }
 
@@ -55,7 +62,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     validator,
     publish: (w) => publisher.publish(w),
     accepting: () => accepting,
-    readiness: () => link.checkReady(),
+    readiness: () => (accepting ? link.checkReady() : Promise.resolve({ ready: false, reason: 'shutting down' })),
     link,
     adminToken: config.processing.adminToken,
     metrics,
@@ -63,11 +70,13 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     sse,
     ingestLimit: { limiter, trustedHops: protection.trustProxyHops },
   });
-  app.middleware.unshift(async (_ctx, next) => {
+  app.middleware.unshift(async (ctx, next) => {
     inFlight++;
     try {
       await next();
     } finally {
+      // While draining, every answer closes its connection, so no client sends on it again.
+      if (!accepting && !ctx.headerSent) ctx.set('Connection', 'close');
       if (--inFlight === 0) idle?.();
     }
   });
@@ -84,10 +93,8 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
   // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
   server.keepAliveTimeout = 65_000;
   guardConnections(server, { maxConnections: protection.maxConnections, metrics, log });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.ingest.port, config.ingest.host, () => resolve());
-  });
+  await listenOn(server, config.ingest.port, config.ingest.host);
+  void link.whenReady().then(() => warnIfBodyLimitAbovePayload(link.nc?.info?.max_payload, config.ingest.maxBodyBytes, log));
   const addr = server.address() as AddressInfo;
   const wildcard = addr.address === '::' || addr.address === '0.0.0.0';
   const host = wildcard ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -100,13 +107,10 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     async stop(timeoutMs) {
       accepting = false;
       sse.close();
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-      }
-      server.closeAllConnections();
-      await closed;
+      await drainServer(server, {
+        timeoutMs,
+        requestsDone: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (idle = r))),
+      });
       publisher.close();
     },
   };

@@ -8,6 +8,19 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
+/** Codes of the statuses the router answers without a body. */
+const routingCodes: Readonly<Record<number, string>> = {
+  404: ErrorCodes.HTTP_NOT_FOUND,
+  405: ErrorCodes.HTTP_METHOD_NOT_ALLOWED,
+  501: ErrorCodes.HTTP_METHOD_NOT_IMPLEMENTED,
+};
+
+function routingMessage(status: number, method: string, path: string): string {
+  if (status === 405) return `${path} does not take ${method}`;
+  if (status === 501) return `no route of this service takes ${method}`;
+  return `no route for ${method} ${path}`;
+}
+
 /**
  * Maps every error to `{"error": {"code", "message", "details"?}}` with its
  * status, in one place. Messages of unexpected (5xx, non-exposed) errors stay
@@ -17,9 +30,12 @@ export function errorHandler(log: Log): Middleware {
   return async function errorHandler(ctx, next) {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        ctx.status = 404;
-        ctx.body = { error: { code: ErrorCodes.HTTP_NOT_FOUND, message: `no route for ${ctx.method} ${ctx.path}` } } satisfies ErrorBody;
+      const code = routingCodes[ctx.status];
+      if (code !== undefined && ctx.body == null) {
+        const status = ctx.status;
+        ctx.body = { error: { code, message: routingMessage(status, ctx.method, ctx.path) } } satisfies ErrorBody;
+        // Assigning a body resets an unset status to 200.
+        ctx.status = status;
       }
     } catch (e) {
       if (isServiceError(e)) {

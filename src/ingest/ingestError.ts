@@ -9,6 +9,26 @@ export class IngestError extends ServiceError<ErrorCode> {
   }
 }
 
+/**
+ * Why a webhook could not be stored although the stream may take it later:
+ * `details.reason` of `INGEST_STREAM_UNAVAILABLE`.
+ */
+export const StreamUnavailableReasons = {
+  /** NATS is not connected, or the streams are not set up yet. */
+  notReady: 'notReady',
+  /** JetStream did not acknowledge within the publish timeout. */
+  timeout: 'timeout',
+  /** No stream listens on `webhooks.<source>` (it was deleted, or JetStream is down). */
+  noResponders: 'noResponders',
+  /** The NATS connection closed before the ack. */
+  closed: 'closed',
+  /** The NATS client refused to send the message for another reason. */
+  clientError: 'clientError',
+} as const;
+
+/** Union of {@link StreamUnavailableReasons}. */
+export type StreamUnavailableReason = (typeof StreamUnavailableReasons)[keyof typeof StreamUnavailableReasons];
+
 /** Refusals of the ingest path, one constructor per failure. */
 export const refuse = {
   unknownSource: (source: string, known: string[]) =>
@@ -24,6 +44,14 @@ export const refuse = {
       details: { limit },
       headers: { Connection: 'close' },
     }),
+  /** The body fits `MAX_BODY_BYTES` but not, with its headers, the NATS server's `max_payload`: a resend cannot succeed. */
+  payloadTooLarge: (maxPayload: number | undefined) =>
+    new IngestError(
+      ErrorCodes.INGEST_BODY_TOO_LARGE,
+      413,
+      `body and its headers are larger than the NATS server's max_payload${maxPayload === undefined ? '' : ` (${maxPayload} bytes)`}`,
+      { details: { limit: maxPayload, limitName: 'max_payload' } },
+    ),
   invalidUtf8: () => new IngestError(ErrorCodes.INGEST_INVALID_UTF8, 400, 'body is not valid UTF-8'),
   malformedJson: (reason: string) => new IngestError(ErrorCodes.INGEST_MALFORMED_JSON, 400, `body is not valid JSON: ${reason}`),
   schemaInvalid: (source: string, errors: unknown) =>
@@ -37,18 +65,26 @@ export const refuse = {
   signatureInvalid: () => new IngestError(ErrorCodes.INGEST_SIGNATURE_INVALID, 401, 'signature does not match the body'),
   signatureExpired: (header: string, toleranceS: number) =>
     new IngestError(ErrorCodes.INGEST_SIGNATURE_EXPIRED, 401, `${header} is more than ${toleranceS} s away from now`),
-  streamUnavailable: (reason: string, cause?: unknown) =>
-    new IngestError(ErrorCodes.INGEST_STREAM_UNAVAILABLE, 503, `webhook not stored: ${reason}`, {
+  streamUnavailable: (message: string, reason: StreamUnavailableReason = StreamUnavailableReasons.notReady, cause?: unknown) =>
+    new IngestError(ErrorCodes.INGEST_STREAM_UNAVAILABLE, 503, `webhook not stored: ${message}`, {
       retriable: true,
+      details: { reason },
       headers: { 'Retry-After': '2' },
       cause,
     }),
-  streamRefused: (reason: string, cause?: unknown) =>
-    new IngestError(ErrorCodes.INGEST_STREAM_REFUSED, 503, `webhook not stored: the stream refused it (${reason})`, {
-      retriable: true,
-      headers: { 'Retry-After': '30' },
-      cause,
-    }),
+  /** JetStream answered with an API error; `errCode` is its `err_code` (10077 maximum messages, 10078 maximum bytes exceeded, ...). */
+  streamRefused: (description: string, errCode: number | undefined, cause?: unknown) =>
+    new IngestError(
+      ErrorCodes.INGEST_STREAM_REFUSED,
+      503,
+      `webhook not stored: the stream refused it (${description}${errCode === undefined ? '' : `, err_code ${errCode}`})`,
+      {
+        retriable: true,
+        details: { errCode },
+        headers: { 'Retry-After': '30' },
+        cause,
+      },
+    ),
   rateLimited: (retryAfterS: number) =>
     new IngestError(ErrorCodes.INGEST_RATE_LIMITED, 429, `too many webhooks from this client; retry in ${retryAfterS} s`, {
       retriable: true,

@@ -1,5 +1,5 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { refuse } from './ingestError.js';
+import { refuse, StreamUnavailableReasons as Reasons } from './ingestError.js';
 import { AckError, PublishAckMux } from '../stream/ackMux.js';
 import type { NatsLink } from '../stream/connection.js';
 import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../stream/webhookNames.js';
@@ -48,8 +48,11 @@ export class WebhookPublisher {
   }
 
   /**
-   * @throws IngestError INGEST_STREAM_UNAVAILABLE when NATS is not connected or
-   * does not ack in time, INGEST_STREAM_REFUSED when the stream refuses it.
+   * @throws IngestError INGEST_STREAM_UNAVAILABLE when NATS is not connected,
+   * closes, has no stream for the subject or does not ack in time (the cause in
+   * `details.reason`), INGEST_STREAM_REFUSED when the stream refuses it (its
+   * `err_code` in `details.errCode`), INGEST_BODY_TOO_LARGE when body and
+   * headers exceed the server's `max_payload`.
    */
   async publish(w: AcceptedWebhook): Promise<StoredWebhook> {
     const nc = this.link.nc;
@@ -94,16 +97,20 @@ function toHeaders(w: AcceptedWebhook): MsgHdrs {
 }
 
 function classify(e: unknown): Error {
-  if (!(e instanceof AckError)) return refuse.streamUnavailable((e as Error)?.message ?? 'publish failed', e);
+  if (!(e instanceof AckError)) return refuse.streamUnavailable((e as Error)?.message ?? 'publish failed', Reasons.clientError, e);
   const f = e.failure;
   switch (f.kind) {
     case 'api':
-      return refuse.streamRefused(f.description, e);
+      return refuse.streamRefused(f.description, f.errCode, e);
+    case 'tooLarge':
+      return refuse.payloadTooLarge(f.maxPayload);
     case 'timeout':
-      return refuse.streamUnavailable('JetStream did not acknowledge in time', e);
+      return refuse.streamUnavailable('JetStream did not acknowledge in time', Reasons.timeout, e);
     case 'noResponders':
-      return refuse.streamUnavailable(`no JetStream stream answers for webhooks.*`, e);
+      return refuse.streamUnavailable('no JetStream stream answers for webhooks.*', Reasons.noResponders, e);
     case 'closed':
-      return refuse.streamUnavailable('the NATS connection is closed', e);
+      return refuse.streamUnavailable('the NATS connection is closed', Reasons.closed, e);
+    case 'failed':
+      return refuse.streamUnavailable(`the NATS client did not send it: ${f.message}`, Reasons.clientError, e);
   }
 }

@@ -8,6 +8,7 @@ import { LiveFeed } from './liveFeed.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
 import { NatsSampler, type NatsSample } from './natsSample.js';
 import { actorStatus, type ActorsView, type LiveEvent, type LiveListener, type OpsSource } from './opsSource.js';
+import { RecentIncrease } from './recentIncrease.js';
 import { ingestCountersFrom, sumOf, type ServiceStats } from './stats.js';
 
 /** The dependency runtime as the operating view watches it. */
@@ -30,6 +31,9 @@ export interface LocalOpsOptions {
 
 const BREAKER_LEVEL = { closed: 0, halfOpen: 1, open: 2 } as const;
 const RECENT_EVENTS = 50;
+/** The status page's "last minutes": refusals and retries in it make its verdict a warning. */
+const RECENT_WINDOW_MS = 5 * 60_000;
+const RECENT_STEP_MS = 10_000;
 
 /**
  * The operating view of the process that runs processing (or of a lone
@@ -47,8 +51,19 @@ export class LocalOps implements OpsSource {
   private readonly startedAt = Date.now();
   /** The latest notable events, kept whether or not anyone listens. */
   private readonly notable: LiveEvent[] = [];
+  private readonly recentRefused: RecentIncrease;
+  private readonly recentRetried: RecentIncrease;
+  private readonly recentDeadLettered: RecentIncrease;
+  /** Samples the counters even while nobody asks for `/stats`, so the window stays honest. */
+  private readonly recentTimer: NodeJS.Timeout;
 
   constructor(private readonly o: LocalOpsOptions) {
+    const now = Date.now();
+    this.recentRefused = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
+    this.recentRetried = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
+    this.recentDeadLettered = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
+    this.recentTimer = setInterval(() => void this.stats().catch(() => undefined), RECENT_STEP_MS);
+    this.recentTimer.unref();
     this.collector = new ProcessingCollector(o.metrics);
     this.sampler = new NatsSampler(() => (o.link.ready ? o.link.jsm : undefined), o.sources);
     this.feed = new LiveFeed({
@@ -177,13 +192,15 @@ export class LocalOps implements OpsSource {
       inFlight += t.inFlight;
     }
     const finished = processed + deadLettered;
+    const now = Date.now();
+    const refusedTotal = sumOf(ingest.refusedByCode);
     return {
       at: new Date().toISOString(),
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
       received: sumOf(ingest.received),
       published: sumOf(ingest.published),
       duplicates: sumOf(ingest.duplicates),
-      refused: { total: sumOf(ingest.refusedByCode), byCode: ingest.refusedByCode },
+      refused: { total: refusedTotal, byCode: ingest.refusedByCode },
       processed,
       failed,
       retried,
@@ -193,6 +210,12 @@ export class LocalOps implements OpsSource {
       p99ProcessingMs: processing.p99ProcessingMs,
       p99Window: processing.p99Window,
       successRate: finished === 0 ? null : Math.round((processed / finished) * 10_000) / 10_000,
+      recentWindow: {
+        seconds: RECENT_WINDOW_MS / 1000,
+        refused: this.recentRefused.record(refusedTotal, now),
+        retried: this.recentRetried.record(retried, now),
+        deadLettered: this.recentDeadLettered.record(deadLettered, now),
+      },
       sources,
       stream: sample.webhooks,
       deadLetters: sample.deadLetters,
@@ -227,6 +250,7 @@ export class LocalOps implements OpsSource {
   }
 
   stop(): void {
+    clearInterval(this.recentTimer);
     for (const u of this.unsubscribers.splice(0)) u();
     this.feed.stop();
   }

@@ -56,8 +56,13 @@ export interface ServiceStats {
   p99ProcessingMs: number | null;
   /** How many recent deliveries `p99ProcessingMs` covers. */
   p99Window: number;
-  /** processed / (processed + deadLettered): the share of finished webhooks that ended well; null before any. */
+  /**
+   * processed / (processed + deadLettered) since start: the share of finished
+   * webhooks that were processed without being dead-lettered; null before any.
+   */
   successRate: number | null;
+  /** What happened in the last minutes (`seconds`), for the status page's verdict. */
+  recentWindow: { seconds: number; refused: number; retried: number; deadLettered: number };
   sources: Record<string, SourceStats>;
   /** `WEBHOOKS`; null when NATS is not reachable. */
   stream: StreamStats | null;

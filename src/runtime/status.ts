@@ -31,6 +31,8 @@ export interface DependencyStatus {
   readonly limits: { readonly rate: number; readonly burst: number; readonly concurrency: number; readonly maxQueue: number; readonly timeoutMs: number };
   /** Tokens in each bucket now (`calls` and any extra ones). */
   readonly tokens: Readonly<Record<string, number>>;
+  /** Most tokens each bucket holds (its burst), by the same names as `tokens`. */
+  readonly tokenCapacity: Readonly<Record<string, number>>;
   /** Epoch ms the next probe may go out (open only). */
   readonly nextProbeAt: number | undefined;
   /** Epoch ms a 429's `Retry-After` ends, while it has not. */
@@ -73,6 +75,7 @@ export function describeDependency(snapshot: DependencySnapshot, restarts: numbe
     counters: context.counters,
     limits: limitsSummary(context.options),
     tokens: Object.fromEntries(Object.entries(context.buckets).map(([name, b]) => [name, Math.round(refill(b, at).tokens * 1000) / 1000])),
+    tokenCapacity: Object.fromEntries(Object.entries(context.buckets).map(([name, b]) => [name, b.burst])),
     nextProbeAt: state === 'open' ? nextProbeOf(context.breaker) : undefined,
     pausedUntil: context.pausedUntil !== undefined && context.pausedUntil > at ? context.pausedUntil : undefined,
     restarts,
@@ -93,6 +96,7 @@ export function describeRestarting(name: string, child: SupervisedChild): Depend
     counters: { ok: 0, failed: 0, rejected: 0 },
     limits: limitsSummary(options),
     tokens: {},
+    tokenCapacity: {},
     nextProbeAt: child.restartAt,
     pausedUntil: undefined,
     restarts: child.restarts,

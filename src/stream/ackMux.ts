@@ -1,4 +1,13 @@
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  ClosedConnectionError,
+  createInbox,
+  DrainingConnectionError,
+  InvalidArgumentError,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 
 /** JetStream's answer to a publish. */
 export interface PubAckJson {
@@ -10,15 +19,23 @@ export interface PubAckJson {
 
 /** Why {@link PublishAckMux.publish} did not get an ack. */
 export type AckFailure =
+  /** No ack within the timeout. */
   | { kind: 'timeout' }
+  /** No stream listens on the subject. */
   | { kind: 'noResponders' }
+  /** The connection is closed or draining. */
   | { kind: 'closed' }
+  /** Payload and headers are larger than the server's `max_payload`; nothing was sent. */
+  | { kind: 'tooLarge'; maxPayload: number | undefined }
+  /** The client refused to send it for another reason. */
+  | { kind: 'failed'; message: string }
+  /** JetStream answered with an API error (`err_code` such as 10077, maximum messages exceeded). */
   | { kind: 'api'; code: number; errCode: number | undefined; description: string };
 
 /** Rejection value of {@link PublishAckMux.publish}. */
 export class AckError extends Error {
   constructor(readonly failure: AckFailure) {
-    super(failure.kind === 'api' ? failure.description : failure.kind);
+    super(failure.kind === 'api' ? failure.description : failure.kind === 'failed' ? failure.message : failure.kind);
     this.name = 'AckError';
   }
 }
@@ -113,14 +130,22 @@ export class PublishAckMux {
     for (const m of batch) {
       try {
         this.nc.publish(m.subject, m.data, m.reply ? { reply: m.reply, headers: m.headers } : { headers: m.headers });
-      } catch {
+      } catch (e) {
         if (!m.reply) continue;
         const token = m.reply.slice(this.prefix.length);
         const p = this.pending.get(token);
         this.pending.delete(token);
-        p?.reject(new AckError({ kind: 'closed' }));
+        p?.reject(new AckError(this.refusal(e)));
       }
     }
+  }
+
+  /** Why the client refused to publish, from what `nc.publish` threw. */
+  private refusal(e: unknown): AckFailure {
+    if (e instanceof ClosedConnectionError || e instanceof DrainingConnectionError || this.nc.isClosed()) return { kind: 'closed' };
+    // nats.js checks the size against the server's INFO before writing anything.
+    if (e instanceof InvalidArgumentError && e.message.includes('max_payload')) return { kind: 'tooLarge', maxPayload: this.nc.info?.max_payload };
+    return { kind: 'failed', message: (e as Error)?.message ?? String(e) };
   }
 
   private onReply(msg: Msg): void {

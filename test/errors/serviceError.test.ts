@@ -83,7 +83,7 @@ describe('refuse (ingest refusals)', () => {
   });
 
   it('marks the stream and rate refusals retriable, with a Retry-After', () => {
-    for (const error of [refuse.streamUnavailable('timeout'), refuse.streamRefused('full'), refuse.rateLimited(3)]) {
+    for (const error of [refuse.streamUnavailable('timeout'), refuse.streamRefused('full', 10077), refuse.rateLimited(3)]) {
       expect(error.retriable, error.code).to.equal(true);
       expect(error.headers?.['Retry-After'], error.code).to.match(/^\d+$/);
     }

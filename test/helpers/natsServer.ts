@@ -1,6 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalNats, type LocalNats } from '../../src/nats/localServer.js';
 
@@ -17,12 +17,22 @@ export class TestNats {
   private constructor(
     readonly storeDir: string,
     private port: number,
+    private readonly configFile: string,
   ) {}
 
-  /** Starts a fresh server with an empty store. */
-  static async start(): Promise<TestNats> {
+  /**
+   * Starts a fresh server with an empty store.
+   * @param options.maxPayload the server's `max_payload` instead of the project's (e.g. `'64KB'`)
+   */
+  static async start(options: { maxPayload?: string } = {}): Promise<TestNats> {
     const dir = await mkdtemp(join(tmpdir(), 'webhook-relay-nats-'));
-    const t = new TestNats(dir, 0);
+    let configFile = projectConf;
+    if (options.maxPayload !== undefined) {
+      configFile = join(dir, 'nats.conf');
+      const text = (await readFile(projectConf, 'utf8')).replace(/^max_payload:.*$/m, `max_payload: ${options.maxPayload}`);
+      await writeFile(configFile, text);
+    }
+    const t = new TestNats(join(dir, 'store'), 0, configFile);
     await t.restart();
     return t;
   }
@@ -40,7 +50,7 @@ export class TestNats {
   /** Starts the server again (same port, same store) if it is stopped. */
   async restart(): Promise<void> {
     if (this.server) return;
-    this.server = await startLocalNats({ storeDir: this.storeDir, port: this.port, configFile: projectConf });
+    this.server = await startLocalNats({ storeDir: this.storeDir, port: this.port, configFile: this.configFile });
     this.port = this.server.port;
   }
 
@@ -61,6 +71,6 @@ export class TestNats {
   /** Stops the server and deletes its store. */
   async dispose(): Promise<void> {
     await this.stop();
-    await rm(this.storeDir, { recursive: true, force: true });
+    await rm(dirname(this.storeDir), { recursive: true, force: true });
   }
 }

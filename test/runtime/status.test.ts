@@ -27,6 +27,7 @@ describe('describeDependency', () => {
       counters: { ok: 0, failed: 0, rejected: 0 },
       limits: { rate: 2, burst: 2, concurrency: 1, maxQueue: 100, timeoutMs: 10_000 },
       tokens: { calls: 1 },
+      tokenCapacity: { calls: 2 },
       nextProbeAt: undefined,
       pausedUntil: undefined,
       restarts: 0,

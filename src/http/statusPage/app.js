@@ -31,7 +31,7 @@ function renderTotals(s) {
   $('k-dead-sub').textContent = waiting === null ? '' : `${num(waiting)} in the queue now`;
   $('kpi-dead').classList.toggle('alert', (waiting || 0) > 0);
   $('k-success').textContent = s.successRate === null ? '–' : `${dec(s.successRate * 100)}%`;
-  $('k-inflight').textContent = `${num(s.inFlight)} in flight`;
+  $('k-inflight').textContent = `since start · ${num(s.inFlight)} in flight`;
   $('k-latency').textContent = ms(s.avgProcessingMs);
   $('k-latency-sub').textContent = `avg · p99 ${ms(s.p99ProcessingMs)}`;
 }

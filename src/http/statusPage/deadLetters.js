@@ -93,7 +93,7 @@ function row(item) {
     { class: 'dl', 'data-seq': item.seq },
     h('div', { class: 'dl-title', title: item.id || '' }, item.id ? webhookRef(item.source, item.id) : `${item.source}/seq ${item.originalSeq}`),
     h('div', { class: 'dl-meta' }, `#${item.seq} · ${item.reason} · ${deliveries} · ${item.failedAt ? ago(Date.parse(item.failedAt)) : ''}`),
-    h('div', { class: 'dl-error', title: item.lastError }, item.lastError || ''),
+    h('div', { class: 'dl-error' }, item.lastError || ''),
     h('div', { class: 'dl-actions' }, replay, deleteButton(item)),
   );
 }

@@ -2,12 +2,24 @@
 import { $, h } from './dom.js';
 import { ACTIVITY_LABEL, ago, dec, num, rate, STATE_LABEL, until } from './format.js';
 
+/**
+ * One rate-limit bucket as "what it is: free now / capacity": `calls` is the
+ * request bucket (one token per call), any other is a budget such as OpenAI's
+ * tokens per minute.
+ */
+function bucket(name, level, capacity) {
+  const label = name === 'calls' ? 'requests free' : `${name} budget free`;
+  const value = name === 'calls' ? dec(level) : num(level);
+  const of = capacity === undefined ? '' : ` / ${num(capacity)}`;
+  return h('span', { 'data-bucket': name, title: name === 'calls' ? 'calls that may start now without waiting, of the burst' : `${name} left in the budget now, of its capacity` }, `${label} ${value}${of}`);
+}
+
 function card(d) {
   const open = d.state === 'open';
-  const tokens = Object.entries(d.tokens)
-    .map(([k, v]) => (k === 'calls' ? dec(v) : `${k} ${num(v)}`))
-    .join(' · ');
-  const foot = [h('span', {}, `rate ${rate(d.limits.rate)}/s · burst ${d.limits.burst} · ${d.limits.concurrency} at once`), h('span', {}, `tokens ${tokens || '–'}`)];
+  const foot = [
+    h('span', {}, `rate ${rate(d.limits.rate)}/s · burst ${d.limits.burst} · ${d.limits.concurrency} at once`),
+    ...Object.entries(d.tokens).map(([k, v]) => bucket(k, v, (d.tokenCapacity || {})[k])),
+  ];
   if (d.nextProbeAt) foot.push(h('span', { class: 'strong', 'data-until': d.nextProbeAt, 'data-prefix': 'next probe ' }, `next probe ${until(d.nextProbeAt)}`));
   if (d.pausedUntil) foot.push(h('span', { class: 'strong', 'data-until': d.pausedUntil, 'data-prefix': 'Retry-After ends ' }, `Retry-After ends ${until(d.pausedUntil)}`));
   if (d.restarts > 0) foot.push(h('span', { class: 'strong' }, `${d.restarts} restart${d.restarts === 1 ? '' : 's'}`));
@@ -40,29 +52,39 @@ export function renderDependencies(actors) {
   $('deps').replaceChildren(...(deps.length > 0 ? deps.map(card) : [h('p', { class: 'empty' }, 'No dependency actors run in this service.')]));
 }
 
-/** The header's one-line verdict: NATS down, a dependency down or recovering, or all well. */
-export function renderOverall(actors, stats) {
-  const el = $('overall');
+/**
+ * What needs an operator's eye, worst first: NATS down, breakers open, dead
+ * letters waiting, breakers recovering, retries and refusals in the last minutes.
+ */
+function problems(actors, stats) {
   const deps = [...actors.values()];
+  const names = (list) => list.map((d) => d.name).join(', ');
   const open = deps.filter((d) => d.state === 'open');
   const half = deps.filter((d) => d.state === 'halfOpen');
-  const nats = stats && stats.nats;
-  let level = 'ok';
-  let text = 'All systems normal';
-  if (nats && !nats.ready) {
-    level = 'bad';
-    text = `NATS: ${nats.reason}`;
-  } else if (open.length > 0) {
-    level = 'bad';
-    text = `${open.map((d) => d.name).join(', ')} ${open.length === 1 ? 'is' : 'are'} down`;
-  } else if (half.length > 0) {
-    level = 'warn';
-    text = `${half.map((d) => d.name).join(', ')} recovering`;
-  } else if (!stats) {
-    level = 'unknown';
-    text = 'Connecting…';
+  const out = [];
+  if (stats && stats.nats && !stats.nats.ready) out.push({ level: 'bad', text: `NATS: ${stats.nats.reason}` });
+  if (open.length > 0) out.push({ level: 'bad', text: `${names(open)} ${open.length === 1 ? 'is' : 'are'} down` });
+  const waiting = stats && stats.deadLetters ? stats.deadLetters.messages : 0;
+  if (waiting > 0) out.push({ level: 'bad', text: `${num(waiting)} dead ${waiting === 1 ? 'letter' : 'letters'} waiting` });
+  if (half.length > 0) out.push({ level: 'warn', text: `${names(half)} recovering` });
+  const recent = stats && stats.recentWindow;
+  if (recent) {
+    const minutes = `in the last ${Math.round(recent.seconds / 60)} min`;
+    if (recent.retried > 0) out.push({ level: 'warn', text: `${num(recent.retried)} ${recent.retried === 1 ? 'delivery' : 'deliveries'} retried ${minutes}` });
+    if (recent.refused > 0) out.push({ level: 'warn', text: `${num(recent.refused)} ${recent.refused === 1 ? 'webhook' : 'webhooks'} refused ${minutes}` });
   }
+  return out;
+}
+
+/** The header's verdict: one line per problem, coloured by the worst; "All systems normal" when there is none. */
+export function renderOverall(actors, stats) {
+  const el = $('overall');
+  const found = problems(actors, stats);
+  let level = found.some((p) => p.level === 'bad') ? 'bad' : found.length > 0 ? 'warn' : 'ok';
+  if (!stats && found.length === 0) level = 'unknown';
   el.dataset.level = level;
-  el.textContent = text;
-  document.title = `${level === 'bad' ? '● ' : ''}webhook-relay · status`;
+  if (level === 'unknown') el.replaceChildren('Connecting…');
+  else if (found.length === 0) el.replaceChildren('All systems normal');
+  else el.replaceChildren(...found.map((p) => h('span', { class: 'problem', 'data-level': p.level }, p.text)));
+  document.title = `${level === 'bad' ? '● ' : level === 'warn' ? '◐ ' : ''}webhook-relay · status`;
 }
