@@ -1,6 +1,9 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
+/** A replica not heard from for this long (nanoseconds, as `active` counts) no longer counts toward the quorum. */
+const REPLICA_SILENT_NS = 5e9;
+
 /** Options of {@link StreamLeaderProbe}. */
 export interface StreamLeaderProbeOptions {
   /**
@@ -62,6 +65,13 @@ export class StreamLeaderProbe {
     try {
       const info = await (await this.jsm.jsm).streams.info(this.stream);
       if (info.cluster && !info.cluster.leader) return { ready: false, reason: `stream ${this.stream} has no leader` };
+      // A leader that has just lost its peers still names itself for a few
+      // seconds; without a quorum of current replicas no publish succeeds.
+      const replicas = info.cluster?.replicas ?? [];
+      const current = 1 + replicas.filter((r) => r.current && !r.offline && r.active < REPLICA_SILENT_NS).length;
+      if (info.cluster && current < Math.floor((replicas.length + 1) / 2) + 1) {
+        return { ready: false, reason: `stream ${this.stream} has no leader with a quorum (${current} of ${replicas.length + 1} replicas current)` };
+      }
       return { ready: true, reason: 'connected' };
     } catch (e) {
       return { ready: false, reason: `stream ${this.stream} does not answer: ${(e as Error).message}` };

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { readFileSync } from 'node:fs';
 import type Router from '@koa/router';
 import { expect } from 'chai';
@@ -15,7 +15,7 @@ import { ORDER_BODY, startTestService } from '../helpers/service.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const ADMIN = 'admin-token-for-openapi-tests-0123';
-const PAGES_SECRET = 'pages-secret-for-openapi-tests';
+const PAGES_SECRET = `whsec_${Buffer.from('pages-secret-for-openapi-tests').toString('base64')}`;
 const MAX_BODY = 4096;
 const order = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] });
 
@@ -109,7 +109,12 @@ describe('OpenAPI description (openapi.json, GET /openapi.json)', () => {
         ['/webhooks/orders', post('/webhooks/orders', '{"embeds": ['), 400, 'INGEST_MALFORMED_JSON'],
         ['/webhooks/orders', post('/webhooks/orders', JSON.stringify({ embeds: 'nope' })), 422, 'INGEST_SCHEMA_INVALID'],
         ['/webhooks/pages', post('/webhooks/pages', JSON.stringify({ url: 'https://example.com/' })), 401, 'INGEST_SIGNATURE_MISSING'],
-        ['/webhooks/pages', post('/webhooks/pages', '{}', { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }), 401, 'INGEST_SIGNATURE_INVALID'],
+        [
+          '/webhooks/pages',
+          post('/webhooks/pages', '{}', { 'webhook-id': 'forged', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' }),
+          401,
+          'INGEST_SIGNATURE_INVALID',
+        ],
         [
           '/webhooks/pages',
           post('/webhooks/pages', '{}', { 'webhook-id': 'old', 'webhook-timestamp': '1000000000', 'webhook-signature': 'v1,AAAA' }),
@@ -124,15 +129,20 @@ describe('OpenAPI description (openapi.json, GET /openapi.json)', () => {
       }
       // A correctly signed pages webhook passes the signature and is accepted.
       const body = JSON.stringify({ url: 'https://example.com/' });
-      const signature = `sha256=${createHmac('sha256', PAGES_SECRET).update(body).digest('hex')}`;
-      const signed = await post('/webhooks/pages', body, { 'x-hub-signature-256': signature });
+      const signedAt = new Date();
+      const signature = new Webhook(PAGES_SECRET).sign('signed-1', signedAt, body);
+      const signed = await post('/webhooks/pages', body, {
+        'webhook-id': 'signed-1',
+        'webhook-timestamp': String(Math.floor(signedAt.getTime() / 1000)),
+        'webhook-signature': signature,
+      });
       expect(signed.status, signed.text).to.equal(202);
       api.expectMatches('POST', '/webhooks/pages', signed);
     });
 
     it('GET /webhooks/:source/:id: 200 with the result once done, 404 unknown source or id', async () => {
       const done = await waitFor('ok-1 done', async () => {
-        const res = await get('/webhooks/orders/ok-1');
+        const res = await get('/webhooks/orders/ok-1', auth);
         return res.status === 200 && JSON.parse(res.text).status === 'done' ? res : undefined;
       });
       api.expectMatches('GET', '/webhooks/{source}/{id}', done);
