@@ -1,7 +1,7 @@
 import type { Browser, Page, Route } from 'playwright';
 import { DependencyError, DependencyTimeoutError, RejectedError, isDependencyError } from '../src/runtime/errors.js';
 import { errorForStatus } from './httpClient.js';
-import type { FormCookie, FormRequest, FormResult, ScrapeRequest, ScrapeResult } from './browser.js';
+import type { FormCookie, FormRequest, FormResult, ScrapeRequest, ScrapeResult } from './browserCalls.js';
 import { firstLine } from './chromium.js';
 import type { TargetGuard } from './ssrfGuard.js';
 
@@ -36,7 +36,9 @@ export async function withPage<T>(browser: Browser, env: PageCallEnv, work: (pag
   });
   // Closing fails only when the browser is gone, and the context with it.
   const close = () => context.close().catch(() => undefined);
-  env.signal.addEventListener('abort', close, { once: true });
+  // On abort the call fails at once; the context closes behind it.
+  const closeOnAbort = () => void close();
+  env.signal.addEventListener('abort', closeOnAbort, { once: true });
   let lastNavigation: string | undefined;
   try {
     env.signal.throwIfAborted();
@@ -49,7 +51,7 @@ export async function withPage<T>(browser: Browser, env: PageCallEnv, work: (pag
   } catch (e) {
     throw classifyPageError(e, { ...env, browser, lastNavigation });
   } finally {
-    env.signal.removeEventListener('abort', close);
+    env.signal.removeEventListener('abort', closeOnAbort);
     await close();
   }
 }
@@ -68,7 +70,7 @@ function screen(route: Route, guard: TargetGuard): Promise<void> {
  * a download → `DEP_REJECTED`; `net::ERR_*` and anything else →
  * `DEP_UNAVAILABLE` (retriable).
  */
-export function classifyPageError(
+function classifyPageError(
   e: unknown,
   env: PageCallEnv & { browser: Browser; lastNavigation: string | undefined },
 ): DependencyError {

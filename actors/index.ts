@@ -9,6 +9,12 @@ import { mamDependency } from './mam.js';
 import { memorySessionStore, type SessionStore } from './mamSession.js';
 import { openaiDependency } from './openai.js';
 
+// What src/ uses of the actors besides the handles: the result types handlers
+// read, and the KV-backed session store the service wires in.
+export type { AudnexBook } from './audnexSchemas.js';
+export type { MamTorrent } from './mamSchemas.js';
+export { kvSessionStore, type SessionStore } from './mamSession.js';
+
 /** What the actors need from the rest of the service. */
 export interface ActorWiring {
   /** Ports the browser must never reach (the service's own HTTP port, with its admin routes). */
@@ -67,21 +73,20 @@ export interface StartActorsOptions {
 export async function startDependencyActors(config: DependenciesConfig, options: StartActorsOptions = {}): Promise<DependencyActors> {
   const inspector = config.inspect.enabled ? await startDevInspector(config.inspect.port) : undefined;
   if (inspector) options.log?.info({ url: inspector.url }, 'XState inspector: open this URL in a browser');
-  let runtime: DependencyRuntime<DependencyDefinitions> | undefined;
   const definitions = dependencyDefinitions(config, {
     forbiddenPorts: (options.forbiddenPorts ?? []).filter((p) => p > 0),
     sessions: options.sessions ?? memorySessionStore(),
-    browser: () => runtime!.deps.browser,
+    // Called only once the actors run (MAM logs in through the browser actor).
+    browser: () => runtime.deps.browser,
     log: options.log,
   });
-  runtime = startDependencies(definitions, { log: options.log, restart: options.restart, inspect: inspector?.inspect });
-  const started = runtime;
+  const runtime = startDependencies(definitions, { log: options.log, restart: options.restart, inspect: inspector?.inspect });
   return {
-    runtime: started,
-    deps: started.deps,
+    runtime,
+    deps: runtime.deps,
     inspector,
     async stop() {
-      await started.stop();
+      await runtime.stop();
       inspector?.stop();
     },
   };

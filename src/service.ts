@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { kvSessionStore, type SessionStore } from '../actors/mamSession.js';
 import type { ServiceConfig } from './config/env.js';
 import { ensureDeadLetterTopology } from './processing/deadLetters/deadLetterTopology.js';
 import { createHandlers } from './handlers/registry.js';
@@ -15,7 +14,7 @@ import { ensureBuckets } from './store/buckets.js';
 import { sources } from './sources/registry.js';
 import { NatsLink } from './stream/connection.js';
 import { ensureWebhooksTopology, type SourceConsumerLimits } from './stream/webhookTopology.js';
-import { startDependencyActors, type DependencyActors } from '../actors/index.js';
+import { kvSessionStore, startDependencyActors, type DependencyActors, type SessionStore } from '../actors/index.js';
 
 /** Which parts a process runs. */
 export interface ServiceRoles {
