@@ -24,7 +24,7 @@ export interface TargetGuard {
 const WEB_PROTOCOLS = new Set(['http:', 'https:']);
 
 /** The port a URL connects to (its explicit port, else its scheme's default). */
-export function portOf(url: URL): number {
+function portOf(url: URL): number {
   if (url.port !== '') return Number(url.port);
   return url.protocol === 'https:' ? 443 : 80;
 }

@@ -3,10 +3,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { refuse } from './ingestError.js';
 
 /** Headers that carry the sender's delivery id, in order of preference. */
-export const DELIVERY_ID_HEADERS = ['webhook-id', 'x-github-delivery', 'idempotency-key'] as const;
+const DELIVERY_ID_HEADERS = ['webhook-id', 'x-github-delivery', 'idempotency-key'] as const;
 
 /** Headers that carry the sender's event type, in order of preference. */
-export const EVENT_TYPE_HEADERS = ['x-github-event', 'x-event-type', 'x-webhook-event', 'x-gitlab-event', 'x-shopify-topic'] as const;
+const EVENT_TYPE_HEADERS = ['x-github-event', 'x-event-type', 'x-webhook-event', 'x-gitlab-event', 'x-shopify-topic'] as const;
 
 const ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
 

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { refuse } from './ingestError.js';
 
 /** Standard Webhooks allows timestamps this far from now, either way. */
-export const TIMESTAMP_TOLERANCE_S = 5 * 60;
+const TIMESTAMP_TOLERANCE_S = 5 * 60;
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];

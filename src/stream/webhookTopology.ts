@@ -27,7 +27,7 @@ export interface WebhooksStreamOptions {
  * until its source's consumer has acknowledged it) and `discard: new`, so a
  * full stream refuses new webhooks instead of dropping unprocessed ones.
  */
-export function webhooksStreamConfig(o: WebhooksStreamOptions): Partial<StreamConfig> & { name: string } {
+function webhooksStreamConfig(o: WebhooksStreamOptions): Partial<StreamConfig> & { name: string } {
   return {
     name: WEBHOOKS_STREAM,
     description: 'Accepted webhooks, one subject per source, kept until processed',
@@ -48,7 +48,7 @@ export function webhooksStreamConfig(o: WebhooksStreamOptions): Partial<StreamCo
  * The durable pull consumer of one source. It exists from the first start on,
  * so interest retention keeps every webhook of that source until processed.
  */
-export function sourceConsumerConfig(source: string, o: SourceConsumerLimits): Partial<ConsumerConfig> & { durable_name: string } {
+function sourceConsumerConfig(source: string, o: SourceConsumerLimits): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: source,
     description: `Processes webhooks.${source}`,
