@@ -17,8 +17,8 @@ function startMain(env: Record<string, string | undefined>): { child: ChildProce
   delete base.NATS_URL;
   const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { ...base, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   return { child, output: () => out };
 }
 

@@ -31,7 +31,7 @@ export interface Edge {
   server: Server;
   url: string;
   /** Stops accepting, waits up to `timeoutMs` for requests in flight, closes every connection. */
-  stop(timeoutMs: number): Promise<void>;
+  stop: (timeoutMs: number) => Promise<void>;
 }
 
 /**
@@ -72,6 +72,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     }
   });
 
+  const handle = app.callback();
   const server = createServer(
     {
       headersTimeout: protection.headersTimeoutMs,
@@ -79,7 +80,8 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
       // How often Node looks for requests past those timeouts.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(protection.headersTimeoutMs / 4))),
     },
-    app.callback(),
+    // Koa settles every request itself (errors go to ctx.onerror), so its promise never rejects.
+    (req, res) => void handle(req, res),
   );
   // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
   server.keepAliveTimeout = 65_000;

@@ -22,7 +22,7 @@ describe('audnex actor', () => {
   let audnex: AudnexHandle;
 
   function start(overrides: Partial<HttpDependencySettings> = {}) {
-    const settings = { ...DEPENDENCY_DEFAULTS.audnex, rate: 1000, burst: 100, url: stub.url, ...overrides } as HttpDependencySettings;
+    const settings = { ...DEPENDENCY_DEFAULTS.audnex, rate: 1000, burst: 100, url: stub.url, ...overrides };
     runtime = startDependencies({ audnex: audnexDependency(settings) }, { restart: { baseDelayMs: 50 } });
     audnex = runtime.deps.audnex;
   }
@@ -31,7 +31,7 @@ describe('audnex actor', () => {
     stub = await startAudnexStub();
   });
   afterEach(async () => {
-    runtime?.stop();
+    await runtime?.stop();
     await stub.close();
   });
 

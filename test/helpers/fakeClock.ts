@@ -5,7 +5,7 @@ export interface FakeClock {
   /** Advances time by `ms`, running timers and the promise jobs they queue. */
   tickAsync(ms: number): Promise<number>;
   /** Runs what is due now (timers at 0 ms and pending promise jobs). */
-  flush(): Promise<number>;
+  flush: () => Promise<number>;
 }
 
 /**
