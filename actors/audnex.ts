@@ -58,7 +58,7 @@ const ASIN = /^(B[\dA-Z]{9}|\d{9}[\dX])$/;
  * Checks and upper-cases an ASIN.
  * @throws RejectedError (`DEP_REJECTED`, permanent) when it is not one.
  */
-export function normaliseAsin(asin: unknown): string {
+function normaliseAsin(asin: unknown): string {
   const value = typeof asin === 'string' ? asin.trim().toUpperCase() : '';
   if (!ASIN.test(value)) throw new RejectedError(NAME, `not an ASIN: ${JSON.stringify(asin)}`);
   return value;

@@ -6,7 +6,7 @@ import { DependencyError } from '../src/runtime/errors.js';
  * automation defaults. Each call gets a fresh browser context, so the
  * profile (Playwright's temporary user data dir) holds nothing between calls.
  */
-export const SERVER_CHROMIUM_ARGS = [
+const SERVER_CHROMIUM_ARGS = [
   // The service runs as root in its container, where Chromium's sandbox cannot start.
   '--no-sandbox',
   '--disable-gpu',

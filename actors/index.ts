@@ -9,6 +9,10 @@ import { mamDependency } from './mam.js';
 import { memorySessionStore, type SessionStore } from './mamSession.js';
 import { openaiDependency } from './openai.js';
 
+export type { AudnexBook } from './audnexSchemas.js';
+export type { MamTorrent } from './mamSchemas.js';
+export { SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, kvSessionStore, type SessionStore } from './mamSession.js';
+
 /** What the actors need from the rest of the service. */
 export interface ActorWiring {
   /** Ports the browser must never reach (the service's own HTTP port, with its admin routes). */

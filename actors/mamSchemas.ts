@@ -110,7 +110,7 @@ const optStr = { type: ['string', 'null'] } as const;
 const flag = { type: ['boolean', 'number', 'string'] } as const;
 
 /** Schema of {@link MamWireAnswer}. */
-export const answerSchema = {
+const answerSchema = {
   type: 'object',
   anyOf: [{ required: ['data'] }, { required: ['error'] }],
   properties: {
@@ -149,7 +149,7 @@ export const answerSchema = {
 const UNITS: Record<string, number> = { B: 1, KB: 2 ** 10, KIB: 2 ** 10, MB: 2 ** 20, MIB: 2 ** 20, GB: 2 ** 30, GIB: 2 ** 30, TB: 2 ** 40, TIB: 2 ** 40 };
 
 /** Bytes of a MAM size ("6324306932", "1.2 GiB", "881.5 MiB"); MAM's units are binary. */
-export function parseSize(size: Num): number | undefined {
+function parseSize(size: Num): number | undefined {
   if (typeof size === 'number') return size;
   const m = /^\s*([\d,]+(?:\.\d+)?)\s*([A-Za-z]+)?\s*$/.exec(size);
   const factor = UNITS[(m?.[2] ?? 'B').toUpperCase()];

@@ -70,7 +70,7 @@ export function kvSessionStore(nc: NatsConnection, options: KvSessionStoreOption
 }
 
 /** Selectors of MAM's login form (`/login.php`, posting to `/takelogin.php`). */
-export const MAM_LOGIN_FORM = {
+const MAM_LOGIN_FORM = {
   email: 'form:has(input[name="password"]) input[name="email"]',
   password: 'form:has(input[name="password"]) input[name="password"]',
   submit: 'form:has(input[name="password"]) [type="submit"]',

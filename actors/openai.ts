@@ -11,7 +11,7 @@ export type { ExtractSchema } from './openaiSchemas.js';
 
 const NAME = 'openai';
 /** The extra token bucket that holds `OPENAI_TOKENS_PER_MINUTE`. */
-export const TOKENS_BUCKET = 'tokens';
+const TOKENS_BUCKET = 'tokens';
 
 /** `OPENAI_*` settings. */
 export type OpenAISettings = DependenciesConfig['openai'];

@@ -39,12 +39,15 @@ export function openaiRetryAfterMs(headers: Headers, now: number): number | unde
 export function openaiError(dependency: string, e: unknown, timeoutMs: number): DependencyError {
   if (e instanceof APIUserAbortError || e instanceof APIConnectionTimeoutError) return new DependencyTimeoutError(dependency, timeoutMs);
   if (e instanceof APIConnectionError) return new UnavailableError(dependency, e.cause ?? e);
-  if (e instanceof APIError && e.status !== undefined && e.headers) {
-    if (e.status === 429 && e.code === 'insufficient_quota') {
+  // `instanceof` leaves the class's type parameters `any`; the cast restores the SDK's declared ones.
+  const apiError = e instanceof APIError ? (e as APIError) : undefined;
+  if (apiError?.status !== undefined && apiError.headers) {
+    const { status, headers, code } = apiError;
+    if (status === 429 && code === 'insufficient_quota') {
       return new RejectedError(dependency, 'quota exhausted (insufficient_quota)', { upstreamStatus: 429 });
     }
-    if (e.status === 429) return new RateLimitedError(dependency, openaiRetryAfterMs(e.headers, Date.now()));
-    return errorForStatus(dependency, e.status, e.headers, Date.now());
+    if (status === 429) return new RateLimitedError(dependency, openaiRetryAfterMs(headers, Date.now()));
+    return errorForStatus(dependency, status, headers, Date.now());
   }
   // The SDK parses a JSON-typed 2xx body with JSON.parse.
   if (e instanceof SyntaxError) return new BadResponseError(dependency, 'answered with a body that is not JSON');

@@ -70,7 +70,7 @@ const WEB_PROTOCOLS = new Set(['http:', 'https:']);
 export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 /** The port a URL connects to (its explicit port, else its scheme's default). */
-export function portOf(url: URL): number {
+function portOf(url: URL): number {
   if (url.port !== '') return Number(url.port);
   return url.protocol === 'https:' ? 443 : 80;
 }

@@ -28,7 +28,7 @@ export async function load(url: string, body: string, { connections = 100, durat
         headers: { 'content-type': 'application/json' },
         body,
         onResponse: (status: number, resBody: string) => {
-          if (status >= 200 && status < 300) seqs.push(JSON.parse(resBody).seq);
+          if (status >= 200 && status < 300) seqs.push((JSON.parse(resBody) as { seq: number }).seq);
         },
       },
     ],

@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { kvSessionStore, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, type SessionStore } from '../actors/mamSession.js';
 import { ensureClusterBuckets } from './cluster/buckets.js';
 import { ensureBucket } from './stream/replicas.js';
 import type { ServiceConfig } from './config/env.js';
@@ -18,7 +17,7 @@ import { sources } from './sources/registry.js';
 import { NatsLink } from './stream/connection.js';
 import { WEBHOOKS_STREAM } from './stream/webhookNames.js';
 import { ensureWebhooksTopology, type SourceConsumerLimits } from './stream/webhookTopology.js';
-import { startDependencyActors, type DependencyActors } from '../actors/index.js';
+import { kvSessionStore, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, startDependencyActors, type DependencyActors, type SessionStore } from '../actors/index.js';
 
 /** Which parts a process runs. */
 export interface ServiceRoles {

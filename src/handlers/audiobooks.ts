@@ -1,5 +1,4 @@
-import type { AudnexBook } from '../../actors/audnexSchemas.js';
-import type { MamTorrent } from '../../actors/mamSchemas.js';
+import type { AudnexBook, MamTorrent } from '../../actors/index.js';
 import type { SourceHandler } from '../processing/handler.js';
 import { unprocessable } from '../processing/processingError.js';
 
@@ -26,10 +25,10 @@ export interface AudiobookRecord {
 }
 
 /** Candidates kept per record. */
-export const MAX_CANDIDATES = 10;
+const MAX_CANDIDATES = 10;
 
 /** `title|author`, lower-case, punctuation and extra spaces removed: the key when there is no ASIN. */
-export function titleAuthorKey(title: string, author: string | undefined): string {
+function titleAuthorKey(title: string, author: string | undefined): string {
   const norm = (s: string) => s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
   return `${norm(title)}|${norm(author ?? '')}`;
 }

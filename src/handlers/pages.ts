@@ -27,7 +27,7 @@ export interface PageRecord {
 }
 
 /** The JSON Schema OpenAI answers in (strict Structured Outputs subset: every property required). */
-export const BUSINESS_SCHEMA = {
+const BUSINESS_SCHEMA = {
   name: 'business_info',
   schema: {
     type: 'object',
@@ -52,12 +52,12 @@ export const BUSINESS_SCHEMA = {
 } as const;
 
 /** Page text sent to OpenAI at most (characters), to bound tokens. */
-export const MAX_PAGE_TEXT = 24_000;
+const MAX_PAGE_TEXT = 24_000;
 
 const INSTRUCTIONS = "Extract the business's name, a short summary, its services and its contact details from this web page's text. Use only what the text says; leave lists empty when it says nothing.";
 
 /** The knowledge-base file key of a URL: stable, so a redelivery replaces the same file. */
-export function pageFileKey(url: string): string {
+function pageFileKey(url: string): string {
   return `webhook-relay/pages/${createHash('sha256').update(url).digest('hex').slice(0, 32)}.md`;
 }
 

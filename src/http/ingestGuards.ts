@@ -14,7 +14,9 @@ import type { AcceptedBody } from './routes/webhooks.js';
  */
 export function countIngest(metrics: OpsMetrics, known: ReadonlySet<string>): Middleware {
   return async function countIngest(ctx, next) {
-    const raw = ctx.params?.source as string | undefined;
+    // Set by the router: this guard runs on the webhook route only.
+    const { params } = ctx as { params?: Record<string, string> };
+    const raw = params?.source;
     const source = raw !== undefined && known.has(raw) ? raw : '_unknown';
     metrics.webhooksReceived.inc({ source });
     try {

@@ -2,7 +2,7 @@ import { ServiceError, type ServiceErrorOptions } from '../errors/serviceError.j
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 
 /** A webhook refused at the HTTP edge; nothing was published. */
-export class IngestError extends ServiceError<ErrorCode> {
+class IngestError extends ServiceError<ErrorCode> {
   constructor(code: ErrorCode, status: number, message: string, options: ServiceErrorOptions = {}) {
     super(code, message, { ...options, status, expose: true });
     this.name = 'IngestError';

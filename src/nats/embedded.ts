@@ -3,7 +3,7 @@ import type { Log } from '../log.js';
 import { isListening, startLocalNats, type LocalNats } from './localServer.js';
 
 /** The port nats.conf listens on. */
-export const EMBEDDED_DEFAULT_PORT = 4222;
+const EMBEDDED_DEFAULT_PORT = 4222;
 
 /**
  * Starts the local nats-server used when `NATS_URL` is not set: the

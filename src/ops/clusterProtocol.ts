@@ -28,7 +28,7 @@ type Body<M> = M extends unknown ? Omit<M, 'channel'> : never;
 
 /** A message on the channel, built from its body. */
 export function opsMessage(body: Body<OpsMessage>): OpsMessage {
-  return { channel: OPS_CHANNEL, ...body } as OpsMessage;
+  return { channel: OPS_CHANNEL, ...body };
 }
 
 /** Whether an IPC message belongs to the operating view (other modules, such as prom-client's, share the channel). */

@@ -13,7 +13,7 @@ let processRegistry: Registry | undefined;
  * event loop lag, GC, handles), created once per process however many
  * service instances it runs.
  */
-export function processMetricsRegistry(): Registry {
+function processMetricsRegistry(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry, prefix: METRIC_PREFIX });

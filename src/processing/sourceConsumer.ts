@@ -4,7 +4,7 @@ import type { Deps } from '../../actors/index.js';
 import { WebhookHeaders, WEBHOOKS_STREAM } from '../stream/webhookNames.js';
 import { pullAllowance, type GateSource } from './gate.js';
 import type { SourceHandler } from './handler.js';
-import { WebhookMessageProcessor } from './messageProcessor.js';
+import type { WebhookMessageProcessor } from './messageProcessor.js';
 
 /** Options of one source's consumer. */
 export interface SourceConsumerOptions {

@@ -1,5 +1,4 @@
 import { fromPromise, type PromiseActorLogic } from 'xstate';
-import type { DependencyError } from './errors.js';
 
 /** What a call implementation gets besides its request. */
 export interface CallContext {
@@ -12,12 +11,12 @@ export interface CallContext {
    * known (positive charges more, negative refunds), e.g. an LLM's reported
    * token usage against its estimate.
    */
-  charge(bucket: string, delta: number): void;
+  charge: (bucket: string, delta: number) => void;
 }
 
 /**
  * Performs one call against the dependency. It must pass `ctx.signal` on and
- * throw {@link DependencyError}s (anything else counts as `DEP_UNAVAILABLE`).
+ * throw `DependencyError`s (anything else counts as `DEP_UNAVAILABLE`).
  */
 export type PerformCall<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
 

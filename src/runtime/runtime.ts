@@ -1,7 +1,8 @@
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type ActorRefFrom, type InspectionEvent, type Observer } from 'xstate';
 import type { Log } from '../log.js';
 import { createCaller, type SupervisedCaller } from './caller.js';
 import type { DependencyDefinition } from './definition.js';
+import type { DependencyLogic } from './dependencyMachine.js';
 import { ActorRestartedError } from './errors.js';
 import type { DepEvent, DepEventListener } from './dependencyEvents.js';
 import { resolveDependencyOptions } from './options.js';
@@ -113,10 +114,12 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
     const at = supervisor.getSnapshot().context.children[name]?.restartAt;
     return at === undefined ? undefined : Math.max(0, at - Date.now());
   };
+  // The actor system's registry is untyped; every systemId in it is a dependency actor.
+  const actorOf = (name: string) => supervisor.system.get(name) as ActorRefFrom<DependencyLogic> | undefined;
   const callers: Record<string, SupervisedCaller<unknown>> = mapValues(definitions, (_, name) =>
-    createCaller(name, () => supervisor.system.get(name), () => restartInMs(name)),
+    createCaller(name, () => actorOf(name), () => restartInMs(name)),
   );
-  const attach = (name: string) => supervisor.system.get(name)?.on('*', publish);
+  const attach = (name: string) => actorOf(name)?.on('*', publish);
 
   supervisor.on('*', (event) => {
     if (event.type === 'dep.crashed') callers[event.dependency]?.failPending(new ActorRestartedError(event.dependency, event.restartInMs));
@@ -129,7 +132,7 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
   const status = (name: string): DependencyStatus | undefined => {
     const child = supervisor.getSnapshot().context.children[name];
     if (!child) return undefined;
-    const actor = supervisor.system.get(name);
+    const actor = actorOf(name);
     if (child.restartAt !== undefined || !actor) return describeRestarting(name, child);
     return describeDependency(actor.getSnapshot(), child.restarts, Date.now());
   };
@@ -153,7 +156,11 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
       supervisor.stop();
       for (const [name, caller] of Object.entries(callers)) caller.failPending(new ActorRestartedError(name));
       listeners.clear();
-      const released = await Promise.allSettled(names.map((name) => definitions[name]!.dispose?.()));
+      const released = await Promise.allSettled(
+        names.map(async (name) => {
+          await definitions[name]!.dispose?.();
+        }),
+      );
       released.forEach((outcome, i) => {
         if (outcome.status === 'rejected') options.log?.error({ dependency: names[i], err: outcome.reason }, 'dependency dispose failed');
       });

@@ -57,7 +57,7 @@ function limitsSummary(options: ResolvedDependencyOptions): DependencyStatus['li
 function activityOf(value: DependencySnapshot['value']): DependencyActivity {
   if (typeof value === 'string') return 'refusing';
   const [sub] = Object.values(value);
-  return sub === undefined || sub === 'dispatching' ? 'idle' : (sub as DependencyActivity);
+  return sub === undefined || sub === 'dispatching' ? 'idle' : sub;
 }
 
 /** Describes a live actor's snapshot at time `at` (pure). */

@@ -50,7 +50,7 @@ export function webhooksStreamConfig(o: WebhooksStreamOptions): Partial<StreamCo
  * The durable pull consumer of one source. It exists from the first start on,
  * so interest retention keeps every webhook of that source until processed.
  */
-export function sourceConsumerConfig(source: string, o: SourceConsumerLimits): Partial<ConsumerConfig> & { durable_name: string } {
+function sourceConsumerConfig(source: string, o: SourceConsumerLimits): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: source,
     description: `Processes webhooks.${source}`,

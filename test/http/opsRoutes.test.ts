@@ -72,7 +72,7 @@ describe('operating view routes (/stats, /actors, /metrics)', () => {
     const audnex = view.dependencies.find((d: any) => d.name === 'audnex');
     expect(audnex).to.include({ state: 'closed', activity: 'idle', queueLength: 0, inFlight: 0, restarts: 0 });
     expect(audnex.since).to.be.a('number');
-    expect(audnex.reason).to.be.a('string').and.not.empty;
+    expect(audnex.reason).to.be.a('string').and.not.equal('');
     expect(audnex.counters).to.deep.equal({ ok: 0, failed: 0, rejected: 0 });
     expect(audnex.limits).to.have.keys('rate', 'burst', 'concurrency', 'maxQueue', 'timeoutMs');
     expect(audnex.tokens.calls).to.be.a('number');

@@ -37,7 +37,7 @@ describe('POST /webhooks/:source', () => {
     const res = await send();
     expect(res.status, JSON.stringify(res.json)).to.equal(status);
     expect(res.json.error.code).to.equal(code);
-    expect(res.json.error.message).to.be.a('string').and.not.empty;
+    expect(res.json.error.message).to.be.a('string').and.not.equal('');
     expect(await count()).to.equal(before);
     return res;
   }
@@ -155,7 +155,7 @@ describe('POST /webhooks/:source', () => {
 
   it('refuses a schema violation with 422 and ajv errors as details', async () => {
     const res = await expectRefused(422, 'INGEST_SCHEMA_INVALID', () => postWebhook(service.url, 'orders', { embeds: 'nope' }));
-    expect(res.json.error.details).to.be.an('array').that.is.not.empty;
+    expect(res.json.error.details).to.be.an('array').with.lengthOf.above(0);
     expect(res.json.error.details[0]).to.include({ path: '/embeds', keyword: 'type' });
   });
 
@@ -225,7 +225,7 @@ describe('POST /webhooks/:source', () => {
     expect((await fetch(`${service.url}/health`)).status).to.equal(200);
     const ready = await fetch(`${service.url}/ready`);
     expect(ready.status).to.equal(200);
-    expect((await ready.json()) as unknown).to.deep.equal({ ready: true, reason: 'connected' });
+    expect(await ready.json()).to.deep.equal({ ready: true, reason: 'connected' });
   });
 
   it('answers unknown routes with the JSON error shape', async () => {

@@ -110,7 +110,7 @@ describe('dependencyMachine breaker', () => {
       dep.io[2]!.resolve(1);
       dep.io[3]!.resolve(2);
       await flush();
-      expect([w1!.value, w2!.value]).to.deep.equal([1, 2]);
+      expect([w1.value, w2.value]).to.deep.equal([1, 2]);
       expect(dep.lastChange()).to.deep.include({ from: 'halfOpen', to: 'closed', reason: 'probe succeeded' });
     });
 

@@ -55,7 +55,7 @@ describe('supervisor', () => {
     return { runtime, alpha, beta, events, sendPoison, answerPoison, crashAlpha };
   }
 
-  it('spawns every dependency with its name as systemId', () => {
+  it('spawns every dependency with its name as systemId', async () => {
     const { runtime } = start();
     expect(runtime.supervisor.system.get('alpha')).to.not.equal(undefined);
     expect(runtime.supervisor.system.get('beta')).to.not.equal(undefined);
@@ -63,7 +63,7 @@ describe('supervisor', () => {
       ['alpha', 'closed'],
       ['beta', 'closed'],
     ]);
-    runtime.stop();
+    await runtime.stop();
   });
 
   it('restarts a crashed actor after a delay and its pending callers get a retriable error', async () => {
@@ -100,7 +100,7 @@ describe('supervisor', () => {
     ]);
     const restartTransition = events.find((e) => e.type === 'dep.transition' && e.dependency === 'alpha');
     expect(restartTransition, 'the restarted actor reports its first state').to.deep.include({ from: undefined, to: 'closed', reason: 'started' });
-    runtime.stop();
+    await runtime.stop();
   });
 
   it('leaves the other actors untouched when one crashes', async () => {
@@ -113,7 +113,7 @@ describe('supervisor', () => {
     await flush();
     expect(betaCall.value).to.equal('beta done');
     expect(runtime.status('beta')).to.deep.include({ state: 'closed', restarts: 0 });
-    runtime.stop();
+    await runtime.stop();
   });
 
   it('doubles the restart delay for crashes in a row', async () => {
@@ -125,7 +125,7 @@ describe('supervisor', () => {
     expect(delays).to.deep.equal([1000, 2000]);
     await clock.tickAsync(2000);
     expect(runtime.status('alpha')!.restarts).to.equal(2);
-    runtime.stop();
+    await runtime.stop();
   });
 
   it('throws on invalid options instead of starting an actor that crashes', () => {
@@ -137,7 +137,7 @@ describe('supervisor', () => {
     const { runtime, alpha } = start();
     const call = track(runtime.deps.alpha.call('pending'));
     await flush();
-    runtime.stop();
+    await runtime.stop();
     await flush();
     expect(alpha[0]!.ctx.signal.aborted).to.equal(true);
     expect(isActorRestartedError(call.error)).to.equal(true);

@@ -6,7 +6,7 @@ import { StubServer, type StubAnswer } from './stubServer.js';
 export const MAM_ACCOUNT = { email: 'reader@example.com', password: 'correct horse battery staple' };
 
 /** Torrents as MAM's search answers them (ids and counts as strings, people as JSON strings). */
-export const MAM_TORRENTS: MamWireTorrent[] = [
+const MAM_TORRENTS: MamWireTorrent[] = [
   {
     id: '812345',
     title: 'Project Hail Mary',

@@ -70,7 +70,7 @@ const openaiError = (status: number, message: string, type: string, code: string
  * Counts tokens the way a tokenizer averaging 4 characters a token would:
  * message contents and the response schema, plus 3 per message and 3 to prime the reply.
  */
-export function stubPromptTokens(body: ChatRequestBody): number {
+function stubPromptTokens(body: ChatRequestBody): number {
   const chars = body.messages.reduce((n, m) => n + String(m.content).length, 0) + JSON.stringify(body.response_format?.json_schema?.schema ?? '').length;
   return Math.floor(chars / 4) + 3 * body.messages.length + 3;
 }

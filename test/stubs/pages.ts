@@ -28,7 +28,7 @@ const embeds = (target: string): string =>
   );
 
 /** An article with an image, a web font and a video, none of which a scrape may download. */
-export const ARTICLE = page(
+const ARTICLE = page(
   'A Quiet Article',
   `<h1>Hail Mary</h1>
    <p>Ryland Grace wakes up alone.</p>

@@ -76,11 +76,11 @@ export class StubServer {
 
   /** Starts a stub answering with `routes`. */
   static async start(routes: StubRoutes): Promise<StubServer> {
-    let stub: StubServer | undefined;
-    const server = createServer((req, res) => stub!.handle(req, res));
+    // Requests arrive only once listening, after `stub` exists.
+    const server = createServer((req, res) => stub.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    stub = new StubServer(server, `http://127.0.0.1:${port}`, routes);
+    const stub = new StubServer(server, `http://127.0.0.1:${port}`, routes);
     return stub;
   }
 

@@ -28,7 +28,7 @@ const CSP = [
  * it is read from the project's `src/http/statusPage`).
  * @throws Error when no such folder exists.
  */
-export function statusPageDir(): string {
+function statusPageDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     for (const candidate of [join(dir, 'statusPage'), join(dir, 'src', 'http', 'statusPage')]) {

@@ -1,5 +1,5 @@
-import type Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Router, RouterContext } from '@koa/router';
+import type { Middleware } from 'koa';
 import type { IngestConfig } from '../../config/env.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import { isJsonContentType, parseJsonBody, readBody } from '../../ingest/body.js';
@@ -32,7 +32,7 @@ export interface AcceptedBody {
  * after JetStream's ack. `guards` run first (counting, per-IP limit).
  */
 export function mountWebhookRoute(router: Router, options: WebhookRouteOptions, guards: Middleware[] = []): void {
-  router.post('/webhooks/:source', ...guards, async (ctx: Context) => {
+  router.post('/webhooks/:source', ...guards, async (ctx: RouterContext) => {
     const receivedAt = new Date();
     const source = ctx.params.source as string;
     if (!options.accepting()) throw refuse.shuttingDown();

@@ -99,7 +99,7 @@ function row(item) {
 }
 
 /** Lists the newest dead letters (needs the token; asks for it otherwise). */
-export function refreshDeadLetters() {
+function refreshDeadLetters() {
   if (!token) {
     showTokenForm();
     return Promise.resolve();

@@ -34,7 +34,7 @@ function render(source, id, res, body) {
 }
 
 /** Looks a webhook up and shows its status. */
-export async function lookUp(source, id) {
+async function lookUp(source, id) {
   $('find-source').value = source;
   $('find-id').value = id;
   try {

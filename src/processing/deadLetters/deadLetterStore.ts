@@ -99,11 +99,11 @@ export class DeadLetterStore {
     const headers: Record<string, string> = {};
     for (const [k, v] of m.header ?? []) headers[k] = v.join(', ');
     const rawBody = m.string();
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = JSON.parse(rawBody);
     } catch {
-      body = undefined;
+      // Not JSON: the raw body says it all.
     }
     return { ...summarize(m), headers, body, rawBody };
   }

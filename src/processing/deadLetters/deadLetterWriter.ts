@@ -39,7 +39,7 @@ export function webhookHeaders(source: MsgHdrs | undefined): MsgHdrs {
 }
 
 /** A dead letter's headers: the webhook's own plus the `Dlq-*` ones. */
-export function deadLetterHeaders(original: OriginalMessage, death: Death): MsgHdrs {
+function deadLetterHeaders(original: OriginalMessage, death: Death): MsgHdrs {
   const h = webhookHeaders(original.headers);
   h.set(DlqHeaders.OriginalSubject, original.subject);
   h.set(DlqHeaders.OriginalSeq, String(original.seq));
