@@ -2,17 +2,21 @@ import type { DependenciesConfig } from '../src/config/dependencies.js';
 import type { DependencyCaller } from '../src/runtime/caller.js';
 import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
 import { RejectedError, TargetForbiddenError } from '../src/runtime/errors.js';
+import {
+  WAIT_UNTIL,
+  type BrowserRequest,
+  type FormRequest,
+  type FormResult,
+  type ScrapeRequest,
+  type ScrapeResult,
+  type SubmitFormRequest,
+  type WaitUntil,
+} from './browserCalls.js';
 import { scrapePage, submitPageForm, withPage } from './browserPage.js';
 import { SharedChromium } from './chromium.js';
 import { createTargetGuard, type Resolver, type TargetGuard } from './ssrfGuard.js';
 
 const NAME = 'browser';
-
-/** When a navigation counts as done (Playwright's `waitUntil`). */
-export const WAIT_UNTIL = ['load', 'domcontentloaded', 'networkidle', 'commit'] as const;
-
-/** One of {@link WAIT_UNTIL}. */
-export type WaitUntil = (typeof WAIT_UNTIL)[number];
 
 /** Options of {@link BrowserHandle.scrape}. */
 export interface ScrapeOptions {
@@ -24,69 +28,6 @@ export interface ScrapeOptions {
    */
   timeoutMs?: number;
 }
-
-/** What a scrape returns. The page's HTTP status is data: a 404 or 503 page is a result, not an error. */
-export interface ScrapeResult {
-  /** The URL asked for. */
-  url: string;
-  /** Where the page ended after redirects. */
-  finalUrl: string;
-  /** HTTP status of the final document (0 when the navigation produced none). */
-  status: number;
-  title: string;
-  /** The body's visible text (`innerText`), trimmed, at most `MAX_TEXT_CHARS` (200 000) characters. */
-  text: string;
-  /** Whether `text` was cut at that cap. */
-  truncated: boolean;
-}
-
-/** A form to fill and submit (MAM's login). */
-export interface FormRequest {
-  /** The page holding the form. */
-  url: string;
-  /** Value to type into the one element each CSS selector matches. */
-  fields: Record<string, string>;
-  /** Selector of the one element to click to submit. */
-  submit: string;
-  /**
-   * Cookies to return, by name.
-   * @default every cookie of the browser context
-   */
-  cookieNames?: string[];
-  /**
-   * Timeout of each step (load, fill, click, navigation), at most `BROWSER_TIMEOUT_MS`.
-   * @default BROWSER_TIMEOUT_MS
-   */
-  timeoutMs?: number;
-}
-
-/** A cookie the form's site set. */
-export interface FormCookie {
-  name: string;
-  value: string;
-  domain: string;
-  path: string;
-  /** Unix time in seconds; -1 for a session cookie. */
-  expires: number;
-}
-
-/** What submitting a form returns. */
-export interface FormResult {
-  /** Where the submission led, after redirects. */
-  finalUrl: string;
-  /** HTTP status of that page. */
-  status: number;
-  cookies: FormCookie[];
-}
-
-/** A scrape as it travels through the mailbox. */
-export type ScrapeRequest = { kind: 'scrape'; url: string; waitUntil: WaitUntil; timeoutMs: number };
-
-/** A form submission as it travels through the mailbox. */
-export type SubmitFormRequest = FormRequest & { kind: 'submitForm'; timeoutMs: number };
-
-/** Either call of the browser actor. */
-export type BrowserRequest = ScrapeRequest | SubmitFormRequest;
 
 /** What handlers use: `deps.browser.scrape(url)`. */
 export interface BrowserHandle {
@@ -132,7 +73,7 @@ function checkUrl(url: unknown, guard: TargetGuard): string {
 function checkTimeout(timeoutMs: unknown, max: number): number {
   if (timeoutMs === undefined) return max;
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > max) {
-    throw new RejectedError(NAME, `timeoutMs must be an integer in 1..${max}, got ${String(timeoutMs)}`);
+    throw new RejectedError(NAME, `timeoutMs must be an integer in 1..${max}, got ${typeof timeoutMs === 'number' ? timeoutMs : JSON.stringify(timeoutMs)}`);
   }
   return timeoutMs;
 }

@@ -1,7 +1,7 @@
 import type { Browser, Page, Route } from 'playwright';
 import { DependencyError, DependencyTimeoutError, RejectedError, TargetForbiddenError, isDependencyError } from '../src/runtime/errors.js';
 import { errorForStatus } from './httpClient.js';
-import type { FormCookie, FormRequest, FormResult, ScrapeRequest, ScrapeResult } from './browser.js';
+import type { FormCookie, FormRequest, FormResult, ScrapeRequest, ScrapeResult } from './browserCalls.js';
 import { firstLine } from './chromium.js';
 import type { TargetGuard } from './ssrfGuard.js';
 import { startTargetProxy, type TargetProxy } from './targetProxy.js';
@@ -35,18 +35,18 @@ export interface PageCallEnv {
  */
 export async function withPage<T>(browser: Browser, env: PageCallEnv, work: (page: Page) => Promise<T>): Promise<T> {
   let lastNavigation: string | undefined;
-  let proxy: TargetProxy | undefined;
+  const proxy = await startTargetProxy(env.guard);
   const classify = (e: unknown) => classifyPageError(e, { ...env, browser, lastNavigation, proxy });
-  proxy = await startTargetProxy(env.guard);
   const context = await browser
     .newContext({ serviceWorkers: 'block', acceptDownloads: false, proxy: { server: proxy.server } })
     .catch(async (e: unknown) => {
-      await proxy!.close();
+      await proxy.close();
       throw classify(e);
     });
   // Closing fails only when the browser is gone, and the context with it.
   const close = () => context.close().catch(() => undefined);
-  env.signal.addEventListener('abort', close, { once: true });
+  const closeOnAbort = () => void close();
+  env.signal.addEventListener('abort', closeOnAbort, { once: true });
   try {
     env.signal.throwIfAborted();
     await context.route('**/*', (route) => screen(route, env.guard));
@@ -58,7 +58,7 @@ export async function withPage<T>(browser: Browser, env: PageCallEnv, work: (pag
   } catch (e) {
     throw classify(e);
   } finally {
-    env.signal.removeEventListener('abort', close);
+    env.signal.removeEventListener('abort', closeOnAbort);
     await close();
     await proxy.close();
   }
@@ -79,16 +79,16 @@ function screen(route: Route, guard: TargetGuard): Promise<void> {
  * Playwright's timeout → `DEP_TIMEOUT`; a download → `DEP_REJECTED`;
  * `net::ERR_*` and anything else → `DEP_UNAVAILABLE` (retriable).
  */
-export function classifyPageError(
+function classifyPageError(
   e: unknown,
-  env: PageCallEnv & { browser: Browser; lastNavigation: string | undefined; proxy: TargetProxy | undefined },
+  env: PageCallEnv & { browser: Browser; lastNavigation: string | undefined; proxy: TargetProxy },
 ): DependencyError {
   const { dependency, lastNavigation } = env;
   if (isDependencyError(e)) return e;
   if (lastNavigation !== undefined) {
     const refusal = env.guard.refusal(lastNavigation);
     if (refusal) return new TargetForbiddenError(dependency, lastNavigation, refusal.reason);
-    const outcome = env.proxy?.outcomeOf(lastNavigation);
+    const outcome = env.proxy.outcomeOf(lastNavigation);
     if (outcome?.kind === 'refused') return new TargetForbiddenError(dependency, lastNavigation, outcome.reason);
     if (outcome?.kind === 'failed') return new DependencyError('DEP_UNAVAILABLE', dependency, `the page did not load (${outcome.reason})`, { cause: e });
   }
