@@ -24,15 +24,26 @@ const LAYERS = [
   { name: 'ops', path: '^src/ops/', what: 'stats, actor states, Prometheus metrics, the live feed' },
   { name: 'handlers', path: '^src/handlers/', what: 'one pipeline per source, over typed dependency handles' },
   { name: 'processing', path: '^src/processing/', what: 'after the publish ack: pull consumers, retries, dead letters' },
-  // Two columns below processing: the message path (ingest → store → stream)
+  // Outside both columns below, like processing: it keeps dependency-owner
+  // leases in KV buckets it creates through stream (and config's replica count).
+  { name: 'cluster', path: '^src/cluster/', what: 'dependency-owner leases across instances and their KV buckets' },
+  // Two columns below processing and cluster: the message path (ingest → store → stream)
   // and the dependency path (actors → runtime). See `columns-apart`.
-  { name: 'ingest', path: '^src/ingest/', what: 'accepting a webhook: body, signature, delivery id, schema, publisher' },
+  { name: 'ingest', path: '^src/ingest/(?!signatures/|ingestError\\.ts$)', what: 'accepting a webhook: body, delivery id, schema, publisher' },
   { name: 'store', path: '^src/store/', what: 'the KV status and result store shared by edge, processing and admin routes' },
   { name: 'stream', path: '^src/stream/', what: 'NATS connection, the WEBHOOKS stream, its consumers, publish with ack' },
   { name: 'actors', path: '^actors/', what: 'one dependency actor per file, reached through actors/index.ts' },
   { name: 'runtime', path: '^src/runtime/', what: 'the dependency-actor runtime: mailbox, rate limit, breaker, supervisor' },
   // The foundation every layer may use.
   { name: 'config', path: '^src/config/', what: 'environment parsing into one validated config object' },
+  // Below config, as `sources` is: config turns WEBHOOK_SIGNATURE_<SOURCE> and
+  // WEBHOOK_SECRET_<SOURCE> into each source's verifier at start, so that an
+  // unknown scheme or a secret the scheme cannot use fails as a ConfigError
+  // naming the variable. That needs the scheme table itself, not just its
+  // names. The table uses only node:crypto, the providers' packages and
+  // IngestError (which uses only errors/), so nothing in it reaches above
+  // config; the rest of ingest stays where it is.
+  { name: 'signatures', path: '^src/ingest/(signatures/|ingestError\\.ts$)', what: 'the webhook signature schemes, one per provider, and the IngestError they refuse with' },
   { name: 'sources', path: '^src/sources/', what: 'one file per webhook source with its JSON Schema' },
   { name: 'nats', path: '^src/nats/', what: 'starting a local nats-server' },
   { name: 'log', path: '^src/log\\.ts$', what: 'the pino logger' },
