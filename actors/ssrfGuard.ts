@@ -67,7 +67,7 @@ export interface TargetGuardOptions {
 const WEB_PROTOCOLS = new Set(['http:', 'https:']);
 
 /** Every address `dns.lookup` gives for `hostname`, as the system resolver orders them. */
-export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 /** The port a URL connects to (its explicit port, else its scheme's default). */
 function portOf(url: URL): number {

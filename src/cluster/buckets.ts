@@ -4,10 +4,10 @@ import type { ReplicaCount } from '../config/cluster.js';
 import { ensureBucket } from '../stream/replicas.js';
 
 /** KV bucket of dependency owners' leases, by dependency name (`nats kv ls dependency-owners`). */
-export const DEPENDENCY_OWNERS_BUCKET = 'dependency-owners';
+const DEPENDENCY_OWNERS_BUCKET = 'dependency-owners';
 
 /** KV bucket of each dependency's breaker and rate state, by dependency name (`nats kv get dependency-state audnex`). */
-export const DEPENDENCY_STATE_BUCKET = 'dependency-state';
+const DEPENDENCY_STATE_BUCKET = 'dependency-state';
 
 /** The buckets through which instances share dependencies. */
 export interface ClusterBuckets {

@@ -191,38 +191,13 @@ export function isDependencyError(e: unknown): e is DependencyError {
 }
 
 /** Whether `e` is a dependency error with the given code. */
-export function hasDepCode<C extends DepErrorCode>(e: unknown, code: C): e is DependencyError<C> {
+function hasDepCode<C extends DepErrorCode>(e: unknown, code: C): e is DependencyError<C> {
   return isDependencyError(e) && e.code === code;
 }
 
 /** Whether `e` says the breaker is open (see `retryAfterMs`). */
 export function isCircuitOpenError(e: unknown): e is CircuitOpenError {
   return hasDepCode(e, 'DEP_CIRCUIT_OPEN');
-}
-
-/** Whether `e` says the mailbox was full. */
-export function isOverloadedError(e: unknown): e is OverloadedError {
-  return hasDepCode(e, 'DEP_OVERLOADED');
-}
-
-/** Whether `e` says the call timed out. */
-export function isDependencyTimeoutError(e: unknown): e is DependencyTimeoutError {
-  return hasDepCode(e, 'DEP_TIMEOUT');
-}
-
-/** Whether `e` says the dependency answered 429. */
-export function isRateLimitedError(e: unknown): e is RateLimitedError {
-  return hasDepCode(e, 'DEP_RATE_LIMITED');
-}
-
-/** Whether `e` is a permanent refusal (`DEP_REJECTED`). */
-export function isRejectedError(e: unknown): e is RejectedError {
-  return hasDepCode(e, 'DEP_REJECTED');
-}
-
-/** Whether `e` says the target may not be reached (`DEP_TARGET_FORBIDDEN`). */
-export function isTargetForbiddenError(e: unknown): e is TargetForbiddenError {
-  return hasDepCode(e, 'DEP_TARGET_FORBIDDEN');
 }
 
 /** Whether `e` says the actor restarted under the call. */

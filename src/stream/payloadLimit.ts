@@ -5,7 +5,7 @@ import type { Log } from '../log.js';
  * delivery ids and an event type of up to 200 characters each, the source,
  * the content type, timestamps and the NATS header names.
  */
-export const WEBHOOK_HEADERS_ALLOWANCE = 2048;
+const WEBHOOK_HEADERS_ALLOWANCE = 2048;
 
 /**
  * Logs a warning when a body of `maxBodyBytes` (`MAX_BODY_BYTES`) with its

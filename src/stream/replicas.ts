@@ -41,7 +41,7 @@ export async function assertReplicated(jsm: JetStreamManager, stream: string, re
 }
 
 /** The stream behind KV bucket `bucket`. */
-export function bucketStream(bucket: string): string {
+function bucketStream(bucket: string): string {
   return `KV_${bucket}`;
 }
 

@@ -6,7 +6,7 @@ export const ALERTS_FILE = fileURLToPath(new URL('../../deploy/prometheus/alerts
 /** deploy/prometheus/alerts.test.yml */
 export const ALERTS_TEST_FILE = fileURLToPath(new URL('../../deploy/prometheus/alerts.test.yml', import.meta.url));
 /** deploy/grafana/webhook-relay.json */
-export const DASHBOARD_FILE = fileURLToPath(new URL('../../deploy/grafana/webhook-relay.json', import.meta.url));
+const DASHBOARD_FILE = fileURLToPath(new URL('../../deploy/grafana/webhook-relay.json', import.meta.url));
 
 /** One alerting rule: its name and PromQL. */
 export interface AlertRule {
