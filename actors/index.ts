@@ -76,21 +76,24 @@ export interface StartActorsOptions {
 export async function startDependencyActors(config: DependenciesConfig, options: StartActorsOptions = {}): Promise<DependencyActors> {
   const inspector = config.inspect.enabled ? await startDevInspector({ port: config.inspect.port, host: options.inspectHost }) : undefined;
   if (inspector) options.log?.info({ url: inspector.url }, 'XState inspector: open this URL in a browser');
-  let runtime: DependencyRuntime<DependencyDefinitions> | undefined;
   const definitions = dependencyDefinitions(config, {
     forbiddenPorts: (options.forbiddenPorts ?? []).filter((p) => p > 0),
     sessions: options.sessions ?? memorySessionStore(),
-    browser: () => runtime!.deps.browser,
+    // Read on MAM's first login, long after `runtime` below is assigned.
+    browser: () => runtime.deps.browser,
     log: options.log,
   });
-  runtime = startDependencies(definitions, { log: options.log, restart: options.restart, inspect: inspector?.inspect });
-  const started = runtime;
+  const runtime: DependencyRuntime<DependencyDefinitions> = startDependencies(definitions, {
+    log: options.log,
+    restart: options.restart,
+    inspect: inspector?.inspect,
+  });
   return {
-    runtime: started,
-    deps: started.deps,
+    runtime,
+    deps: runtime.deps,
     inspector,
     async stop() {
-      await started.stop();
+      await runtime.stop();
       await inspector?.stop();
     },
   };

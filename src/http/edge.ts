@@ -38,7 +38,7 @@ export interface Edge {
    * `Connection: close`), drains kept-alive connections without resetting
    * them, waits up to `timeoutMs` for requests in flight, closes every connection.
    */
-  stop(timeoutMs: number): Promise<void>;
+  stop: (timeoutMs: number) => Promise<void>;
 }
 
 /**
@@ -81,6 +81,8 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
     }
   });
 
+  // Koa's handler answers every request itself, errors included: its promise never rejects.
+  const handle = app.callback();
   const server = createServer(
     {
       headersTimeout: protection.headersTimeoutMs,
@@ -88,7 +90,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
       // How often Node looks for requests past those timeouts.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(protection.headersTimeoutMs / 4))),
     },
-    app.callback(),
+    (req, res) => void handle(req, res),
   );
   // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
   server.keepAliveTimeout = 65_000;
@@ -104,7 +106,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
   return {
     server,
     url,
-    async stop(timeoutMs) {
+    stop: async (timeoutMs) => {
       accepting = false;
       sse.close();
       await drainServer(server, {

@@ -16,7 +16,7 @@ const ASIN = PROJECT_HAIL_MARY.asin;
 
 /** Audnex settings over a stub: fast pacing unless a test says otherwise. */
 const settingsFor = (stub: StubServer, overrides: Partial<HttpDependencySettings> = {}): HttpDependencySettings =>
-  ({ ...DEPENDENCY_DEFAULTS.audnex, rate: 1000, burst: 100, url: stub.url, ...overrides }) as HttpDependencySettings;
+  ({ ...DEPENDENCY_DEFAULTS.audnex, rate: 1000, burst: 100, url: stub.url, ...overrides });
 
 describe('audnex actor', () => {
   let stub: StubServer;
@@ -32,7 +32,7 @@ describe('audnex actor', () => {
     stub = await startAudnexStub();
   });
   afterEach(async () => {
-    runtime?.stop();
+    await runtime?.stop();
     await stub.close();
   });
 

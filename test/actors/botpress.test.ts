@@ -24,7 +24,7 @@ const settingsFor = (stub: BotpressStub, overrides: Partial<BotpressSettings> = 
     rate: 1000,
     burst: 100,
     ...overrides,
-  }) as BotpressSettings;
+  });
 
 // Every upload waits for indexing between polls (500 ms, 750 ms, ...): the whole file runs on a fake clock.
 describe('botpress actor', () => {

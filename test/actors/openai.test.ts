@@ -46,7 +46,7 @@ const settingsFor = (stub: OpenAIStub, overrides: Partial<OpenAISettings> = {}):
     rate: 1000,
     burst: 100,
     ...overrides,
-  }) as OpenAISettings;
+  });
 
 describe('openai actor', () => {
   let stub: OpenAIStub;

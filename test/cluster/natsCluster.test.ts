@@ -57,7 +57,7 @@ describe('the service on a three-node NATS cluster', function () {
       return res.status === 503 && body.reason.includes('WEBHOOKS') ? body : undefined;
     }, { timeoutMs: 20_000 });
     expect(refused.reason).to.match(/^stream WEBHOOKS (has no leader|does not answer)/);
-    expect(service!.link.status().ready).to.equal(true);
+    expect(service.link.status().ready).to.equal(true);
     await cluster.restart(second!.name, { wait: false });
     await cluster.restart(third!.name, { wait: false });
     await waitFor('200 from /ready', async () => (await fetch(`${service!.url}/ready`)).status === 200, { timeoutMs: 30_000 });

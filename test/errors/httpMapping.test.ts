@@ -51,7 +51,8 @@ describe('errors over HTTP (errorHandler)', () => {
     app.use(errorHandler(captured.log));
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
-    server = createServer(app.callback());
+    const handle = app.callback();
+    server = createServer((req, res) => void handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -43,7 +43,7 @@ describe('isServiceError', () => {
   it('refuses plain errors, Node system errors and values without the whole shape', () => {
     const systemError = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', errno: -111 });
     for (const value of [new Error('x'), systemError, null, undefined, 'INTERNAL_ERROR', 42, { code: 'X', status: '500', retriable: false }, { code: 'X', status: 500 }]) {
-      expect(isServiceError(value), JSON.stringify(value) ?? String(value)).to.equal(false);
+      expect(isServiceError(value), JSON.stringify(value) ?? 'undefined').to.equal(false);
     }
   });
 });

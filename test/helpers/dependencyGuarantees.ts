@@ -16,7 +16,7 @@ export interface GuaranteedRuntime {
 export interface StartedDependency {
   readonly runtime: GuaranteedRuntime;
   /** Makes one successful-by-default call through the typed handle; `i` numbers it within the test. */
-  call(i: number): Promise<unknown>;
+  call: (i: number) => Promise<unknown>;
 }
 
 /** The actor under test, as {@link describeRuntimeGuarantees} drives it. */

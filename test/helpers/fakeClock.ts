@@ -2,14 +2,14 @@ import sinon from 'sinon';
 import { track } from './controlledDependency.js';
 
 /** Epoch ms the fake clock starts at: a fixed date, so runs are alike. */
-export const FAKE_EPOCH = 1_700_000_000_000;
+const FAKE_EPOCH = 1_700_000_000_000;
 
 /**
  * What the fake clock replaces: timers and `Date` (XState's delays, the
  * actors' `Date.now()`, the stubs' answer delays and records). `setImmediate`,
  * `process.nextTick` and `performance` stay real: socket I/O needs them.
  */
-export const FAKED = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] as const;
+const FAKED = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] as const;
 
 // Captured at import, before any test installs the fake clock.
 const realSetTimeout = globalThis.setTimeout;
@@ -49,17 +49,17 @@ export interface FakeClock {
   /** sinon's clock, between `beforeEach` and `afterEach`. */
   readonly clock: sinon.SinonFakeTimers;
   /** Runs what is due now: microtasks and zero-delay timers. */
-  flush(): Promise<void>;
+  flush: () => Promise<void>;
   /** Advances fake time by `ms`, running the timers due and the promise jobs they queue. */
-  tickAsync(ms: number): Promise<number>;
+  tickAsync: (ms: number) => Promise<number>;
   /**
    * Moves fake time on, one timer at a time and only while `quiet()`,
    * letting real I/O run in between, until `check` returns a truthy value.
    * @throws Error naming `what` when either time limit passes first.
    */
-  until<T>(what: string, check: () => T | Promise<T>, options?: UntilOptions): Promise<NonNullable<T>>;
+  until: <T>(what: string, check: () => T | Promise<T>, options?: UntilOptions) => Promise<NonNullable<T>>;
   /** Drives the clock until `promise` settles, and returns it. */
-  settle<T>(promise: Promise<T>, options?: UntilOptions): Promise<T>;
+  settle: <T>(promise: Promise<T>, options?: UntilOptions) => Promise<T>;
 }
 
 /**
@@ -105,7 +105,7 @@ export function useFakeClock(options: FakeClockOptions = {}): FakeClock {
     },
     tickAsync: (ms) => current().tickAsync(ms),
     until,
-    async settle(promise, untilOptions) {
+    settle: async (promise, untilOptions) => {
       const tracked = track(promise);
       await until('the call to settle', () => tracked.settled, untilOptions);
       return promise;

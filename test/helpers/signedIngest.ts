@@ -37,19 +37,18 @@ export class SignedIngest {
     const app = new Koa();
     app.silent = true;
     const router = new Router();
-    let ingest: SignedIngest | undefined;
     mountWebhookRoute(router, {
       config: {
         maxBodyBytes: 65_536,
         get signatures() {
-          return ingest!.signatures;
+          return ingest.signatures;
         },
       },
       sources,
       validator: new SourceValidator(sources.values()),
       publish: async (w) => {
-        ingest!.accepted.push(w);
-        return { seq: ingest!.accepted.length, duplicate: false };
+        ingest.accepted.push(w);
+        return { seq: ingest.accepted.length, duplicate: false };
       },
       accepting: () => true,
     });
@@ -57,7 +56,8 @@ export class SignedIngest {
     app.use(router.routes());
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    ingest = new SignedIngest(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    // Read by the route above only once requests arrive, after this line.
+    const ingest = new SignedIngest(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     return ingest;
   }
 

@@ -198,7 +198,7 @@ export function buildOpenApiDocument(sources: ReadonlyMap<string, SourceDefiniti
   for (const s of sources.values()) {
     // The schema's own $id would make it a separate resource inside this document; refs resolve from the document.
     const { $id: _id, ...schema } = s.schema;
-    sourceSchemas[`Source_${s.name}`] = schema as Json;
+    sourceSchemas[`Source_${s.name}`] = schema;
     webhookPaths[`/webhooks/${s.name}`] = { post: ingestOperation(names, ref('schemas', `Source_${s.name}`), s) };
   }
   return {

@@ -19,7 +19,8 @@ export const githubScheme: SignatureScheme = {
       if (signature === undefined) throw refuse.signatureMissing([SIGNATURE]);
       let valid = false;
       try {
-        valid = await verifyWithFallback(current, body.toString('utf8'), signature, previous);
+        // Typed `Promise<any>` by the package; it resolves to a boolean.
+        valid = (await verifyWithFallback(current, body.toString('utf8'), signature, previous)) as boolean;
       } catch (e) {
         // octokit refuses an empty body with a TypeError rather than `false`.
         if (!(e instanceof TypeError)) throw e;
