@@ -5,7 +5,7 @@ import type { BreakerState } from './breaker.js';
 import type { DepEventListener } from './dependencyEvents.js';
 
 /** Name of a dependency call's CLIENT span. */
-export const callSpanName = (dependency: string): string => `dependency.call ${dependency}`;
+const callSpanName = (dependency: string): string => `dependency.call ${dependency}`;
 
 /**
  * Turns the runtime's call events into one CLIENT span per dependency call,
