@@ -13,6 +13,7 @@ import { startEmbeddedNats } from './nats/embedded.js';
 import type { LocalNats } from './nats/localServer.js';
 import { startOpsHub } from './ops/opsHub.js';
 import { startService, type RunningService } from './service.js';
+import { startTracing, type Tracing } from './tracing/sdk.js';
 
 /** The folder holding nats.conf, from `src/` or `dist/src/`. */
 function findProjectDir(): string {
@@ -50,7 +51,13 @@ function exitOnConfigFailure(service: RunningService, stop: () => Promise<unknow
   });
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if stopping failed). */
+/** Started first thing in every process (edge workers too); flushed last on a signal. */
+let tracing: Tracing | undefined;
+
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then flushes the spans still
+ * buffered and exits 0 (1 if stopping failed).
+ */
 function onSignals(log: Log, stop: () => Promise<void>): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -59,6 +66,7 @@ function onSignals(log: Log, stop: () => Promise<void>): void {
     log.info({ signal }, 'shutting down');
     try {
       await stop();
+      await tracing?.shutdown().catch((err: unknown) => log.warn({ err }, 'spans not flushed'));
       log.info('stopped');
       process.exit(0);
     } catch (e) {
@@ -88,6 +96,8 @@ async function startLocalNatsFor(config: ServiceConfig, log: Log): Promise<Local
 }
 
 async function main(): Promise<void> {
+  // Before anything else, so every span of this process reaches the SDK (the OTEL_* variables configure it).
+  tracing = startTracing(process.env);
   const config = loadConfigOrExit();
   const log = createLogger(config.logLevel);
 

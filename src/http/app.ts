@@ -6,6 +6,7 @@ import type { OpsSource } from '../ops/opsSource.js';
 import type { SseBroadcaster } from '../ops/sse.js';
 import { errorHandler } from './errorHandler.js';
 import { httpMetrics } from './httpMetrics.js';
+import { serverSpan } from './serverSpan.js';
 import { countIngest, limitIngestRate } from './ingestGuards.js';
 import type { IpRateLimiter } from './ipRateLimiter.js';
 import { mountHealthRoutes } from './routes/health.js';
@@ -50,6 +51,7 @@ export function createApp(options: AppOptions): Koa {
   mountOpsRoutes(router, options.ops, options.sse);
   mountStatusPage(router);
   mountOpenApiRoute(router, options.sources);
+  app.use(serverSpan());
   app.use(httpMetrics(options.metrics));
   app.use(errorHandler(options.log));
   app.use(router.routes());

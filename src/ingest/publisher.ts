@@ -4,6 +4,7 @@ import { AckError, PublishAckMux } from '../stream/ackMux.js';
 import type { NatsLink } from '../stream/connection.js';
 import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../stream/webhookNames.js';
 import { queuedMarker } from '../store/webhookStatus.js';
+import { endSendSpan, markFailed, startSendSpan } from '../tracing/messagingSpans.js';
 
 /** One webhook, as accepted at the HTTP edge. */
 export interface AcceptedWebhook {
@@ -58,12 +59,19 @@ export class WebhookPublisher {
     const nc = this.link.nc;
     if (!nc || !this.link.ready) throw refuse.streamUnavailable(this.link.status().reason);
     this.mux ??= new PublishAckMux(nc, this.ackTimeoutMs);
+    const subject = webhookSubject(w.source);
+    const headers = toHeaders(w);
+    const span = startSendSpan(subject, w.id, headers);
     let stored: StoredWebhook;
     try {
-      stored = await this.mux.publish(webhookSubject(w.source), w.body, toHeaders(w));
+      stored = await this.mux.publish(subject, w.body, headers);
     } catch (e) {
-      throw classify(e);
+      const refused = classify(e);
+      markFailed(span, refused);
+      span.end();
+      throw refused;
     }
+    endSendSpan(span, stored);
     if (!stored.duplicate) this.markQueued(w, stored.seq);
     return stored;
   }

@@ -1,3 +1,4 @@
+import { context, type Span } from '@opentelemetry/api';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Deps } from '../../actors/index.js';
 import { writeDeadLetter } from './deadLetters/deadLetterWriter.js';
@@ -14,6 +15,8 @@ import { ProcessingError, ProcessingErrorCodes } from './processingError.js';
 import { decideRetry, summarizeFailure, type RetryPolicy } from './retryDecision.js';
 import type { KvWriter } from '../store/kvWriter.js';
 import type { WebhookStatus } from '../store/webhookStatus.js';
+import { markFailed, recordOutcome, startProcessSpan } from '../tracing/messagingSpans.js';
+import { addSpanEvent } from '../tracing/tracer.js';
 
 /** What the processor needs. */
 export interface MessageProcessorOptions {
@@ -38,10 +41,29 @@ export interface MessageProcessorOptions {
 export class WebhookMessageProcessor {
   constructor(private readonly o: MessageProcessorOptions) {}
 
-  /** Processes `msg`; never throws. */
+  /**
+   * Processes `msg` inside its CONSUMER span, which continues the trace its
+   * headers carry; never throws.
+   */
   async process(msg: JsMsg, handler: SourceHandler, deps: Deps, signal: AbortSignal): Promise<void> {
-    const source = handler.source;
     const id = msg.headers?.get(WebhookHeaders.Id) || `seq-${msg.seq}`;
+    const trace = startProcessSpan({
+      subject: msg.subject,
+      headers: msg.headers,
+      messageId: id,
+      consumer: msg.info.consumer,
+      seq: msg.seq,
+      deliveryCount: msg.info.deliveryCount,
+    });
+    try {
+      await context.with(trace.context, () => this.run(msg, id, handler, deps, signal, trace.span));
+    } finally {
+      trace.span.end();
+    }
+  }
+
+  private async run(msg: JsMsg, id: string, handler: SourceHandler, deps: Deps, signal: AbortSignal, span: Span): Promise<void> {
+    const source = handler.source;
     const deliveries = msg.info.deliveryCount;
     const started = Date.now();
     const base = { id, source, seq: msg.seq, deliveries };
@@ -79,11 +101,13 @@ export class WebhookMessageProcessor {
       } catch (e) {
         throw new ProcessingError(ProcessingErrorCodes.PROCESSING_STORE_FAILED, `result not stored: ${(e as Error).message}`, { retriable: true, cause: e });
       }
+      addSpanEvent('webhook.results.stored', () => ({ 'webhook_relay.results': results.length, 'webhook_relay.status': 'done' }));
       msg.ack();
+      recordOutcome(span, 'ack');
       this.o.events.emit({ type: 'webhook.done', source, id, seq: msg.seq, deliveries, durationMs: Date.now() - started, at: Date.now() });
     } catch (e) {
-      if (signal.aborted) return; // handed back by stop()
-      await this.fail(msg, base, e, Date.now() - started);
+      if (signal.aborted) return recordOutcome(span, 'interrupted'); // handed back by stop()
+      await this.fail(msg, base, e, Date.now() - started, span);
     } finally {
       clearTimeout(slow);
       clearInterval(working);
@@ -104,14 +128,16 @@ export class WebhookMessageProcessor {
     }
   }
 
-  private async fail(msg: JsMsg, base: Omit<WebhookStatus, 'status' | 'updatedAt'>, error: unknown, durationMs: number): Promise<void> {
+  private async fail(msg: JsMsg, base: Omit<WebhookStatus, 'status' | 'updatedAt'>, error: unknown, durationMs: number, span: Span): Promise<void> {
     const { source, id, deliveries } = base;
     const lastError = summarizeFailure(error);
+    markFailed(span, error);
     const decision = decideRetry(error, deliveries, this.o.retry);
     const now = new Date();
     const common = { source, id, seq: msg.seq, deliveries, code: lastError.code, durationMs, at: now.getTime() };
     if (decision.kind === 'retry') {
       msg.nak(decision.delayMs);
+      recordOutcome(span, 'nak', { code: lastError.code, retryDelayMs: decision.delayMs });
       this.o.events.emit({ type: 'webhook.retrying', ...common, delayMs: decision.delayMs });
       await this.status({ ...base, status: 'retrying', lastError, retryAt: now.getTime() + decision.delayMs });
       return;
@@ -120,6 +146,8 @@ export class WebhookMessageProcessor {
       // The server emits MAX_DELIVERIES once it would deliver again; the mover copies it then.
       await this.status({ ...base, status: 'retrying', lastError });
       msg.nak();
+      // The server dead-letters it (MAX_DELIVERIES) instead of delivering it again.
+      recordOutcome(span, 'nak', { code: lastError.code, deadLettered: true });
       this.o.events.emit({ type: 'webhook.failed', ...common });
       return;
     }
@@ -133,17 +161,20 @@ export class WebhookMessageProcessor {
       // No reason argument: nats-server 2.9 ignores a `+TERM <reason>` and redelivers.
       // The reason lives in the dead letter's headers and the status instead.
       msg.term();
+      recordOutcome(span, 'term', { code: lastError.code, deadLettered: true });
       this.o.events.emit({ type: 'webhook.deadLettered', ...common, reason: 'terminated' });
     } catch (e) {
       // Not copied: keep it and try again later rather than lose it.
       this.o.log.warn({ err: e, source, seq: msg.seq }, 'dead letter not written; retrying later');
       msg.nak(this.o.retry.backoffMs[0]);
+      recordOutcome(span, 'nak', { code: lastError.code, retryDelayMs: this.o.retry.backoffMs[0] });
     }
   }
 
   private async status(s: Omit<WebhookStatus, 'updatedAt'>): Promise<void> {
     try {
       await this.o.kv.putStatus({ ...s, updatedAt: new Date().toISOString() });
+      addSpanEvent('webhook.status.recorded', () => ({ 'webhook_relay.status': s.status }));
     } catch (e) {
       this.o.log.warn({ err: e, source: s.source, id: s.id }, 'status not recorded');
     }

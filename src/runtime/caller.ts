@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import type { DependencyEvent, ReplyChannel } from './dependencyEvents.js';
 import { ActorRestartedError, type DependencyError } from './errors.js';
 import type { CallCost } from './tokenBucket.js';
@@ -67,7 +68,8 @@ export function createCaller<Req>(name: string, locate: LocateActor, restartInMs
           },
         };
         pending.add(reply);
-        actor.send({ type: 'dep.call', request, cost: options.cost, reply });
+        // The active trace context rides along, so the call's span is the caller's child.
+        actor.send({ type: 'dep.call', request, cost: options.cost, reply, trace: context.active() });
       });
     },
     failPending(error) {

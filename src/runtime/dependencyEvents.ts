@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import type { BreakerState } from './breaker.js';
 import type { DepErrorCode, DependencyError } from './errors.js';
@@ -17,7 +18,8 @@ export interface ReplyChannel {
 
 /** Events a dependency actor handles. Callers only ever send `dep.call`, through a handle. */
 export type DependencyEvent =
-  | { type: 'dep.call'; request: unknown; cost?: CallCost; reply: ReplyChannel }
+  /** `trace`: the caller's OpenTelemetry context, the parent of the call's span. */
+  | { type: 'dep.call'; request: unknown; cost?: CallCost; reply: ReplyChannel; trace?: Context }
   | { type: 'dep.callSucceeded'; callId: string; output: CallOutput }
   | { type: 'dep.callFailed'; callId: string; error: DependencyError }
   | { type: 'dep.callTimedOut'; callId: string }
@@ -51,6 +53,8 @@ export interface DepCallStartedEvent {
   readonly waitedMs: number;
   /** Whether it is the half-open probe. */
   readonly probe: boolean;
+  /** The caller's OpenTelemetry context, carried from its `dep.call`. */
+  readonly trace: Context | undefined;
   readonly queueLength: number;
   readonly inFlight: number;
   readonly at: number;
@@ -73,6 +77,8 @@ export interface DepCallRefusedEvent {
   readonly type: 'dep.callRefused';
   readonly dependency: string;
   readonly code: DepErrorCode;
+  /** The caller's OpenTelemetry context, carried from its `dep.call`. */
+  readonly trace: Context | undefined;
   readonly queueLength: number;
   readonly at: number;
 }

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { and, assertEvent, assign, enqueueActions, setup, type SnapshotFrom } from 'xstate';
 import {
   closedBreaker,
@@ -35,6 +36,8 @@ export interface QueuedCall {
   readonly reply: ReplyChannel;
   /** Epoch ms it entered the mailbox. */
   readonly queuedAt: number;
+  /** The caller's OpenTelemetry context, handed on in `dep.callStarted` / `dep.callRefused`. */
+  readonly trace: Context | undefined;
 }
 
 /** A call whose I/O has started. */
@@ -181,7 +184,7 @@ export const dependencyMachine = setup({
   actions: {
     enqueueCall: assign(({ context, event }) => {
       assertEvent(event, 'dep.call');
-      const call = { id: `call-${context.nextCallSeq}`, request: event.request, cost: event.cost, reply: event.reply, queuedAt: now() };
+      const call = { id: `call-${context.nextCallSeq}`, request: event.request, cost: event.cost, reply: event.reply, queuedAt: now(), trace: event.trace };
       return { mailbox: [...context.mailbox, call], nextCallSeq: context.nextCallSeq + 1 };
     }),
     refuseCall: enqueueActions(({ context, event, enqueue }, params: { code: 'DEP_OVERLOADED' | 'DEP_CIRCUIT_OPEN' }) => {
@@ -193,7 +196,7 @@ export const dependencyMachine = setup({
           : new CircuitOpenError(context.name, retryAfterMs(context, at));
       enqueue.assign({ counters: { ...context.counters, rejected: context.counters.rejected + 1 } });
       enqueue(() => event.reply.reject(error));
-      enqueue.emit({ type: 'dep.callRefused', dependency: context.name, code: params.code, queueLength: context.mailbox.length, at });
+      enqueue.emit({ type: 'dep.callRefused', dependency: context.name, code: params.code, queueLength: context.mailbox.length, at, trace: event.trace });
     }),
     rejectQueuedCalls: enqueueActions(({ context, enqueue }) => {
       const at = now();
@@ -202,7 +205,7 @@ export const dependencyMachine = setup({
       for (const call of calls) {
         const error = new CircuitOpenError(context.name, retryAfterMs(context, at));
         enqueue(() => call.reply.reject(error));
-        enqueue.emit({ type: 'dep.callRefused', dependency: context.name, code: error.code, queueLength: 0, at });
+        enqueue.emit({ type: 'dep.callRefused', dependency: context.name, code: error.code, queueLength: 0, at, trace: call.trace });
       }
     }),
     startNextCall: enqueueActions(({ context, enqueue }, params: { probe: boolean }) => {
@@ -223,6 +226,7 @@ export const dependencyMachine = setup({
         queueLength: rest.length,
         inFlight: inFlight.length,
         at,
+        trace: call.trace,
       });
     }),
     reportSuccess: enqueueActions(({ context, event, enqueue }) => {

@@ -1,5 +1,6 @@
 import { createActor, type Actor, type ActorRefFrom, type InspectionEvent, type Observer } from 'xstate';
 import type { Log } from '../log.js';
+import { traceDependencyCalls } from './callSpans.js';
 import { createCaller, type SupervisedCaller } from './caller.js';
 import type { DependencyDefinition } from './definition.js';
 import type { DependencyLogic } from './dependencyMachine.js';
@@ -106,6 +107,7 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
       }
     }
   };
+  listeners.add(traceDependencyCalls());
   if (options.log) {
     const log = options.log;
     listeners.add((event) => logEvent(log, event));

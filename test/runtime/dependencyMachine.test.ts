@@ -194,12 +194,13 @@ describe('dependencyMachine', () => {
       await clock.tickAsync(40);
       dep.io[0]!.reject(new ServerError('fake', 500));
       await flush();
-      const calls = dep.events.filter((e) => e.type !== 'dep.transition' && e.type !== 'dep.waiting');
+      // Which trace context they carry is covered by test/tracing/webhookTrace.test.ts.
+      const calls = dep.events.filter((e) => e.type !== 'dep.transition' && e.type !== 'dep.waiting').map((e) => ('trace' in e ? { ...e, trace: 'carried' } : e));
       expect(calls).to.deep.equal([
-        { type: 'dep.callStarted', dependency: 'fake', callId: 'call-1', waitedMs: 0, probe: false, queueLength: 0, inFlight: 1, at: T0 },
-        { type: 'dep.callRefused', dependency: 'fake', code: 'DEP_OVERLOADED', queueLength: 1, at: T0 },
+        { type: 'dep.callStarted', dependency: 'fake', callId: 'call-1', waitedMs: 0, probe: false, queueLength: 0, inFlight: 1, at: T0, trace: 'carried' },
+        { type: 'dep.callRefused', dependency: 'fake', code: 'DEP_OVERLOADED', queueLength: 1, at: T0, trace: 'carried' },
         { type: 'dep.callSettled', dependency: 'fake', callId: 'call-1', outcome: 'failed', code: 'DEP_SERVER_ERROR', durationMs: 40, at: T0 + 40 },
-        { type: 'dep.callStarted', dependency: 'fake', callId: 'call-2', waitedMs: 40, probe: false, queueLength: 0, inFlight: 1, at: T0 + 40 },
+        { type: 'dep.callStarted', dependency: 'fake', callId: 'call-2', waitedMs: 40, probe: false, queueLength: 0, inFlight: 1, at: T0 + 40, trace: 'carried' },
       ]);
     });
   });

@@ -7,6 +7,7 @@ import { bodyDeliveryId, deliveryId, eventType } from '../../ingest/deliveryId.j
 import { refuse } from '../../ingest/ingestError.js';
 import type { SourceValidator } from '../../ingest/validator.js';
 import type { AcceptedWebhook, StoredWebhook } from '../../ingest/publisher.js';
+import { addSpanEvent } from '../../tracing/tracer.js';
 
 /** What the webhook route needs from the rest of the service. */
 export interface WebhookRouteOptions {
@@ -43,9 +44,13 @@ export function mountWebhookRoute(router: Router, options: WebhookRouteOptions, 
 
     const body = await readBody(ctx.req, options.config.maxBodyBytes);
     const signature = options.config.signatures.get(source);
-    if (signature) await signature.verify(ctx.headers, body);
+    if (signature) {
+      await signature.verify(ctx.headers, body);
+      addSpanEvent('webhook.signature.verified');
+    }
     const json = parseJsonBody(body);
     options.validator.validate(source, json);
+    addSpanEvent('webhook.validated');
     // A provider's id inside the signed body beats any header id, which a replayer could change.
     const signedId = signature?.scheme.bodyDeliveryId ? bodyDeliveryId(signature.scheme.bodyDeliveryId(json)) : undefined;
     const { id, generated } = signedId ?? fromHeaders;

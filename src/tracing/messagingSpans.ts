@@ -1,0 +1,90 @@
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import { injectTraceContext, extractTraceContext } from './natsHeaders.js';
+import { MESSAGING_SYSTEM, SpanAttributes as A, tracer } from './tracer.js';
+
+/**
+ * Starts the PRODUCER span `send <subject>` as a child of the active span
+ * and writes its trace context into `headers`, so whoever processes the
+ * message continues the same trace. End it with {@link endSpan}.
+ */
+export function startSendSpan(subject: string, messageId: string, headers: MsgHdrs): Span {
+  const span = tracer().startSpan(`send ${subject}`, { kind: SpanKind.PRODUCER });
+  if (!span.isRecording()) return span;
+  span.setAttributes({
+    [A.messagingSystem]: MESSAGING_SYSTEM,
+    [A.destinationName]: subject,
+    [A.operationType]: 'send',
+    [A.operationName]: 'publish',
+    [A.messageId]: messageId,
+  });
+  injectTraceContext(headers, trace.setSpan(context.active(), span));
+  return span;
+}
+
+/** One delivery of a stored message, as {@link startProcessSpan} describes it. */
+export interface Delivery {
+  subject: string;
+  headers: MsgHdrs | undefined;
+  messageId: string;
+  /** The durable consumer's name. */
+  consumer: string;
+  seq: number;
+  deliveryCount: number;
+}
+
+/**
+ * Starts the CONSUMER span `process <subject>` of one delivery, the child of
+ * the span that published it (from the message's `traceparent`), so every
+ * delivery of a webhook, redeliveries included, lands in its ingest trace.
+ * @returns the span and the context to run the processing in.
+ */
+export function startProcessSpan(d: Delivery): { span: Span; context: ReturnType<typeof context.active> } {
+  const parent = extractTraceContext(d.headers);
+  const span = tracer().startSpan(`process ${d.subject}`, { kind: SpanKind.CONSUMER }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({
+      [A.messagingSystem]: MESSAGING_SYSTEM,
+      [A.destinationName]: d.subject,
+      [A.operationType]: 'process',
+      [A.operationName]: 'process',
+      [A.messageId]: d.messageId,
+      [A.consumerGroup]: d.consumer,
+      [A.streamSequence]: d.seq,
+      [A.deliveryCount]: d.deliveryCount,
+    });
+  }
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** Ends the PRODUCER span once JetStream has acknowledged the message. */
+export function endSendSpan(span: Span, ack: { seq: number; duplicate: boolean }): void {
+  if (span.isRecording()) span.addEvent('webhook.acked', { [A.streamSequence]: ack.seq, 'webhook_relay.duplicate': ack.duplicate });
+  span.end();
+}
+
+/** What became of a delivery, as the CONSUMER span's `webhook_relay.outcome`. */
+export type DeliveryOutcome = 'ack' | 'nak' | 'term' | 'interrupted';
+
+/**
+ * Records on the CONSUMER span how the delivery ended, as its
+ * `webhook_relay.outcome` attribute and an event of the same name.
+ */
+export function recordOutcome(span: Span, outcome: DeliveryOutcome, details: { code?: string; retryDelayMs?: number; deadLettered?: boolean } = {}): void {
+  if (!span.isRecording()) return;
+  const attributes = {
+    [A.outcome]: outcome,
+    ...(details.code === undefined ? {} : { [A.errorCode]: details.code }),
+    ...(details.retryDelayMs === undefined ? {} : { [A.retryDelayMs]: details.retryDelayMs }),
+    ...(details.deadLettered === undefined ? {} : { 'webhook_relay.dead_lettered': details.deadLettered }),
+  };
+  span.setAttributes(attributes);
+  span.addEvent(`webhook.${outcome}`, attributes);
+}
+
+/** Marks `span` failed with `error` (an exception event and the error status), when it records. */
+export function markFailed(span: Span, error: unknown): void {
+  if (!span.isRecording()) return;
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}

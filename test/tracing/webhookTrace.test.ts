@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { TestNats } from '../helpers/natsServer.js';
+import { postWebhook, startTestService } from '../helpers/service.js';
+import { waitFor } from '../helpers/waitFor.js';
+import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
+import { startMamStub, type MamStub } from '../stubs/mam.js';
+import type { StubServer } from '../stubs/stubServer.js';
+import type { RunningService } from '../../src/service.js';
+import { SpanAttributes as A } from '../../src/tracing/tracer.js';
+
+const SENDER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const senderParent = (spanId: string) => `00-${SENDER_TRACE}-${spanId}-01`;
+
+const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+const idOf = (s: ReadableSpan) => s.spanContext().spanId;
+
+describe('one trace per webhook', function () {
+  this.timeout(90_000);
+  const exporter = new InMemorySpanExporter();
+  let provider: NodeTracerProvider;
+  let nats: TestNats;
+  let audnex: StubServer;
+  let mam: MamStub;
+  let edge: RunningService;
+  let processing: RunningService;
+
+  before(async () => {
+    provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    // Global tracer provider, AsyncLocalStorage context manager and the W3C propagator, as the SDK sets them.
+    provider.register();
+    [nats, audnex, mam] = await Promise.all([TestNats.start(), startAudnexStub(), startMamStub()]);
+    // One token a second and a burst of one: of two calls made together, one waits in the mailbox.
+    const env = { AUDNEX_URL: audnex.url, AUDNEX_RATE: '1', AUDNEX_BURST: '1', MAM_URL: mam.url, MAM_ID: mam.openSession(), MAM_RATE: '50' };
+    // Two instances that share nothing but NATS: the trace context can only cross in the message headers.
+    edge = await startTestService(nats, env, { edge: true, processing: false });
+    processing = await startTestService(nats, env, { edge: false, processing: true });
+  });
+
+  after(async () => {
+    await edge?.stop();
+    await processing?.stop();
+    await Promise.all([audnex?.close(), mam?.close()]);
+    await nats?.dispose();
+    await provider?.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  });
+
+  it('links the sender, the edge, each delivery and each dependency call, with the mailbox wait', async () => {
+    const senders = ['00f067aa0ba902b7', '00f067aa0ba902b8'];
+    const answers = await Promise.all(
+      senders.map((spanId, i) =>
+        postWebhook(edge.url, 'audiobooks', { asin: PROJECT_HAIL_MARY.asin }, { 'webhook-id': `traced-${i}`, traceparent: senderParent(spanId) }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).to.deep.equal([202, 202]);
+    const acked = () => exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CONSUMER && s.attributes[A.outcome] === 'ack');
+    await waitFor('both deliveries acked', () => acked().length === 2, { timeoutMs: 45_000 });
+
+    const spans = exporter.getFinishedSpans();
+    const byId = new Map(spans.map((s) => [idOf(s), s]));
+    const calls = spans.filter((s) => s.name === 'dependency.call audnex');
+    expect(calls).to.have.length(2);
+    const wait = (s: ReadableSpan) => s.attributes[A.mailboxWaitMs] as number;
+    const waited = calls.reduce((a, b) => (wait(b) > wait(a) ? b : a));
+    // The second call waited for the next token, about a second.
+    expect(wait(waited)).to.be.greaterThan(200);
+
+    // Walk from the call that waited up to the sender's span.
+    const chain: ReadableSpan[] = [waited];
+    for (let s = byId.get(parentOf(waited)!); s; s = byId.get(parentOf(s)!)) chain.push(s);
+    expect(chain.map((s) => [s.name, s.kind])).to.deep.equal([
+      ['dependency.call audnex', SpanKind.CLIENT],
+      ['process webhooks.audiobooks', SpanKind.CONSUMER],
+      ['send webhooks.audiobooks', SpanKind.PRODUCER],
+      ['POST /webhooks/:source', SpanKind.SERVER],
+    ]);
+    expect(new Set(chain.map((s) => s.spanContext().traceId))).to.deep.equal(new Set([SENDER_TRACE]));
+    const [call, processed, sent, server] = chain as [ReadableSpan, ReadableSpan, ReadableSpan, ReadableSpan];
+    expect(senders).to.include(parentOf(server));
+
+    expect(call.attributes).to.include({ [A.dependencyName]: 'audnex', [A.breakerState]: 'closed' });
+    expect(processed.attributes).to.include({
+      [A.messagingSystem]: 'nats',
+      [A.destinationName]: 'webhooks.audiobooks',
+      [A.operationType]: 'process',
+      [A.deliveryCount]: 1,
+      [A.outcome]: 'ack',
+    });
+    expect(processed.events.map((e) => e.name)).to.include.members(['webhook.results.stored', 'webhook.ack']);
+    expect(sent.attributes).to.include({ [A.messagingSystem]: 'nats', [A.operationType]: 'send', [A.destinationName]: 'webhooks.audiobooks' });
+    expect(sent.events.map((e) => e.name)).to.include('webhook.acked');
+    expect(server.attributes).to.include({
+      'http.request.method': 'POST',
+      'http.route': '/webhooks/:source',
+      'http.response.status_code': 202,
+      'url.path': '/webhooks/audiobooks',
+    });
+    expect(server.events.map((e) => e.name)).to.include('webhook.validated');
+
+    // The MAM search of the same delivery is a sibling of the Audnex call.
+    const search = spans.find((s) => s.name === 'dependency.call mam' && parentOf(s) === idOf(processed));
+    expect(search, 'the MAM call of the same delivery').to.not.equal(undefined);
+  });
+});
