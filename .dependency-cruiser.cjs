@@ -34,6 +34,9 @@ const LAYERS = [
   { name: 'stream', path: '^src/stream/', what: 'NATS connection, the WEBHOOKS stream, its consumers, publish with ack' },
   { name: 'actors', path: '^actors/', what: 'one dependency actor per file, reached through actors/index.ts' },
   { name: 'runtime', path: '^src/runtime/', what: 'the dependency-actor runtime: mailbox, rate limit, breaker, supervisor' },
+  // Used by the edge, the message path, processing and the runtime alike, so
+  // below both columns; it imports only the OpenTelemetry API and SDK.
+  { name: 'tracing', path: '^src/tracing/', what: 'OpenTelemetry: the SDK started from OTEL_* variables, span helpers, trace context in NATS headers' },
   // The foundation every layer may use.
   { name: 'config', path: '^src/config/', what: 'environment parsing into one validated config object' },
   // Below config, as `sources` is: config turns WEBHOOK_SIGNATURE_<SOURCE> and

@@ -22,9 +22,12 @@ export function serverSpan(): Middleware {
     const parent = propagation.extract(context.active(), ctx.headers);
     const span = tracer().startSpan(ctx.method, { kind: SpanKind.SERVER }, parent);
     // Tracing off: nothing to record and no trace context to pass on.
-    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return next();
+    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) {
+      await next();
+      return;
+    }
     try {
-      await context.with(trace.setSpan(parent, span), next);
+      await context.with(trace.setSpan(parent, span), () => next());
     } finally {
       if (span.isRecording()) {
         const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;

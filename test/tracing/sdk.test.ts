@@ -89,7 +89,9 @@ describe('tracing start-up', () => {
       });
       koa.use(serverSpan());
       koa.use(router.routes());
-      app = createServer(koa.callback());
+      const handle = koa.callback();
+      // Koa settles its own errors; the returned promise needs no one to wait for it.
+      app = createServer((req, res) => void handle(req, res));
       await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
       const res = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/webhooks/orders`, { method: 'POST' });
       expect(res.status).to.equal(202);
