@@ -46,7 +46,7 @@ describe('loadConfig', () => {
     ['DUPLICATE_WINDOW', '120'],
     ['DUPLICATE_WINDOW', 'soon'],
     ['LOG_LEVEL', 'loud'],
-    ['SERVICE_ROLE', 'worker'],
+    ['SERVICE_ROLE', 'workers'],
     ['NATS_URL', 'http://x'],
     ['WEBHOOK_SECRET_ORDRES', 'some-long-secret'],
     ['WEBHOOK_SECRET_ORDERS', 'short'],

@@ -1,0 +1,129 @@
+import { expect } from 'chai';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { callSubject } from '../../src/cluster/callWire.js';
+import type { RunningService } from '../../src/service.js';
+import { NatsCluster } from '../helpers/natsCluster.js';
+import { audnexLookups, only } from '../helpers/pipelines.js';
+import { postWebhook, startTestService } from '../helpers/service.js';
+import { audnexStubEnv } from '../helpers/testEnv.js';
+import { waitFor } from '../helpers/waitFor.js';
+import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
+import type { RecordedCall, StubServer } from '../stubs/stubServer.js';
+
+const LEASE_MS = 2000;
+const RATE = 4;
+const BURST = 1;
+const body = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] });
+
+async function statusOf(service: RunningService, id: string): Promise<string | undefined> {
+  const r = await fetch(`${service.url}/webhooks/orders/${id}`);
+  return r.status === 200 ? ((await r.json()) as { status: string }).status : undefined;
+}
+
+/** The most calls that started within any one second. */
+function busiestSecond(calls: readonly RecordedCall[]): number {
+  const starts = calls.map((c) => c.startedAt).sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < starts.length; i++) {
+    while (starts[i]! - starts[j]! >= 1000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+/** Whether two recorded calls were ever in progress at the same time. */
+function overlapping(calls: readonly RecordedCall[]): boolean {
+  const sorted = [...calls].sort((a, b) => a.startedAt - b.startedAt);
+  return sorted.some((c, i) => i > 0 && (sorted[i - 1]!.endedAt ?? Infinity) > c.startedAt);
+}
+
+describe('one owner per dependency across three instances', function () {
+  this.timeout(120_000);
+  let cluster: NatsCluster;
+  let stub: StubServer;
+  let services: RunningService[] = [];
+  let client: NatsConnection;
+
+  before(async () => {
+    cluster = await NatsCluster.start();
+    stub = await startAudnexStub();
+    stub.answerDelayMs = 30;
+    const env = audnexStubEnv(stub.url, {
+      AUDNEX_RATE: String(RATE),
+      AUDNEX_BURST: String(BURST),
+      DEP_OWNER_LEASE_MS: String(LEASE_MS),
+      MAX_DELIVER: '50',
+      ORDERS_CONCURRENCY: '2',
+      INGEST_WORKERS: '1',
+    });
+    // Started together: the leases are contended at the same moment.
+    services = await Promise.all(
+      ['relay-a', 'relay-b', 'relay-c'].map((id, i) =>
+        startTestService({ url: cluster.nodes[i]!.url }, { ...env, INSTANCE_ID: id }, { edge: true, processing: true }, only(audnexLookups('orders', PROJECT_HAIL_MARY.asin))),
+      ),
+    );
+    client = await connect({ servers: cluster.urls });
+  });
+
+  after(async () => {
+    await client?.close();
+    await Promise.allSettled(services.map((s) => s.stop(1000)));
+    await stub?.close();
+    await cluster?.dispose();
+  });
+
+  const owners = () => services.filter((s) => s.ownership?.isOwner('audnex') && !s.link.nc?.isClosed());
+
+  it('has exactly one owner, and webhooks from every instance reach it within its limits', async () => {
+    await waitFor('an audnex owner', () => owners().length === 1, { timeoutMs: 10_000 });
+    expect(owners()).to.have.length(1);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const id = `spread-${i}`;
+      ids.push(id);
+      const res = await postWebhook(services[i % 3]!.url, 'orders', body(id), { 'webhook-id': id });
+      expect(res.status).to.equal(202);
+    }
+    for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(services[0]!, id)) === 'done', { timeoutMs: 30_000 });
+    expect(owners()).to.have.length(1);
+    expect(stub.maxConcurrency).to.equal(1);
+    expect(busiestSecond(stub.calls)).to.be.at.most(RATE + BURST);
+  });
+
+  it('refuses a message that is not a call with DEP_BAD_CALL and keeps serving', async () => {
+    for (const junk of ['not json', '{"request": 5, "deadlineMs": 1000}', '{"request": {"kind": "book"}}']) {
+      const reply = await client.request(callSubject('audnex'), new TextEncoder().encode(junk), { timeout: 5000 });
+      const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { ok: boolean; error: { code: string } };
+      expect(answer.ok).to.equal(false);
+      expect(answer.error.code).to.equal('DEP_BAD_CALL');
+    }
+    const id = 'after-junk';
+    await postWebhook(services[1]!.url, 'orders', body(id), { 'webhook-id': id });
+    await waitFor(`${id} done`, async () => (await statusOf(services[1]!, id)) === 'done', { timeoutMs: 20_000 });
+  });
+
+  it('moves ownership when the owner is cut off, without two owners calling at once', async () => {
+    const [old] = owners();
+    const survivors = services.filter((s) => s !== old);
+    stub.clearRecords();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = `handover-${i}`;
+      ids.push(id);
+      await postWebhook(survivors[i % 2]!.url, 'orders', body(id), { 'webhook-id': id });
+    }
+    // Cut off without releasing the lease: its renewals fail from now on.
+    const cutAt = Date.now();
+    await old!.link.nc!.close();
+    await waitFor('the old owner to stop owning', () => !old!.ownership!.isOwner('audnex'), { timeoutMs: LEASE_MS });
+    const stoppedAt = Date.now();
+    await waitFor('a new owner', () => survivors.some((s) => s.ownership!.isOwner('audnex')), { timeoutMs: LEASE_MS + 5000 });
+    const tookOverAt = Date.now();
+    expect(tookOverAt - cutAt).to.be.below(LEASE_MS + 5000);
+    expect(stoppedAt).to.be.at.most(tookOverAt);
+    for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(survivors[0]!, id)) === 'done', { timeoutMs: 40_000 });
+    expect(survivors.filter((s) => s.ownership!.isOwner('audnex'))).to.have.length(1);
+    expect(overlapping(stub.calls)).to.equal(false);
+    expect(busiestSecond(stub.calls)).to.be.at.most(RATE + BURST);
+  });
+});
