@@ -56,6 +56,11 @@ export class BreakerWriter {
     });
   }
 
+  /** Resolves once every record queued so far is written (or refused). */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+
   /** Stops writing at once (queued records are dropped); resolves once a write under way has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
