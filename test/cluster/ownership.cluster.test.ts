@@ -12,6 +12,7 @@ import type { RecordedCall, StubServer } from '../stubs/stubServer.js';
 
 const LEASE_MS = 2000;
 const RATE = 4;
+const COOLDOWN_MS = 6000;
 const BURST = 1;
 const body = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] });
 
@@ -55,6 +56,7 @@ describe('one owner per dependency across three instances', function () {
       MAX_DELIVER: '50',
       ORDERS_CONCURRENCY: '2',
       INGEST_WORKERS: '1',
+      AUDNEX_BREAKER_COOLDOWN_MS: String(COOLDOWN_MS),
     });
     // Started together: the leases are contended at the same moment.
     services = await Promise.all(
@@ -120,10 +122,31 @@ describe('one owner per dependency across three instances', function () {
     await waitFor('a new owner', () => survivors.some((s) => s.ownership!.isOwner('audnex')), { timeoutMs: LEASE_MS + 5000 });
     const tookOverAt = Date.now();
     expect(tookOverAt - cutAt).to.be.below(LEASE_MS + 5000);
-    expect(stoppedAt).to.be.at.most(tookOverAt);
+    // The partitioned owner stopped dispatching at least half a lease before anyone could take over.
+    expect(tookOverAt - stoppedAt).to.be.at.least(LEASE_MS / 2 - 100);
     for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(survivors[0]!, id)) === 'done', { timeoutMs: 40_000 });
     expect(survivors.filter((s) => s.ownership!.isOwner('audnex'))).to.have.length(1);
     expect(overlapping(stub.calls)).to.equal(false);
     expect(busiestSecond(stub.calls)).to.be.at.most(RATE + BURST);
+  });
+
+  it('keeps an open breaker open across failover: the new owner sends nothing before the probe time', async () => {
+    const [old] = owners();
+    const survivor = services.find((s) => s !== old && !s.link.nc?.isClosed())!;
+    stub.setMode({ kind: 'status', status: 503 });
+    const ids = ['open-0', 'open-1', 'open-2'];
+    for (const id of ids) await postWebhook(survivor.url, 'orders', body(id), { 'webhook-id': id });
+    await waitFor('the breaker open on the owner', () => old!.actors!.runtime.status('audnex')!.state === 'open', { timeoutMs: 20_000 });
+    const nextProbeAt = old!.actors!.runtime.status('audnex')!.nextProbeAt!;
+    await waitFor('the survivor to see it open', () => survivor.actors!.runtime.status('audnex')!.state === 'open');
+    stub.clearRecords();
+    await old!.link.nc!.close();
+    await waitFor('the survivor to own audnex', () => survivor.ownership!.isOwner('audnex'), { timeoutMs: LEASE_MS + 5000 });
+    expect(Date.now(), 'took over before the probe time').to.be.below(nextProbeAt);
+    expect(survivor.actors!.runtime.status('audnex')!.state).to.equal('open');
+    stub.setMode({ kind: 'ok' });
+    for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(survivor, id)) === 'done', { timeoutMs: 40_000 });
+    expect(stub.calls.length).to.be.greaterThan(0);
+    expect(Math.min(...stub.calls.map((c) => c.startedAt)), 'first call after the handover').to.be.at.least(nextProbeAt);
   });
 });
