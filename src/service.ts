@@ -148,7 +148,16 @@ export async function startService(
         cluster: { deferred: scoped, routeCalls: ownership.routeCalls, remoteBreaker: ownership.remoteBreaker },
       })
     : undefined;
-  if (actors) ops.watchDependencies(actors.runtime);
+  if (actors && ownership) {
+    const { runtime } = actors;
+    ops.watchDependencies({
+      subscribe: (l) => runtime.subscribe(l),
+      status: (name) => runtime.status(name),
+      statuses: () => runtime.statuses(),
+      clusterStatuses: () => ownership.clusterStatuses(runtime),
+      owner: (name) => ownership.owner(name),
+    });
+  }
   const ownershipReady =
     actors && ownership
       ? link.whenReady().then(

@@ -4,9 +4,11 @@ import type { BreakerRecord } from '../runtime/breaker.js';
 import type { DependencyCaller } from '../runtime/caller.js';
 import type { DependencyRuntime } from '../runtime/runtime.js';
 import type { ClusterBuckets } from './buckets.js';
+import { gatherActors, serveActors } from './actorsDirectory.js';
 import { BreakerWriter, readBreaker, watchBreakers } from './breakerState.js';
 import { serveCalls } from './callServer.js';
-import { DependencyLease } from './lease.js';
+import { DependencyLease, type LeaseValue } from './lease.js';
+import type { DependencyStatus } from '../runtime/status.js';
 import { createRoutedCaller } from './routedCaller.js';
 
 /** Options of {@link DependencyOwnership}. */
@@ -41,7 +43,9 @@ export class DependencyOwnership {
   private nc: NatsConnection | undefined;
   private readonly terms = new Map<string, Term>();
   private remote: Map<string, BreakerRecord> = new Map();
-  private stopWatch: (() => void) | undefined;
+  private readonly stoppers: (() => void)[] = [];
+  /** Every dependency's current owner, from `dependency-owners`. */
+  private readonly ownerOf = new Map<string, { instance: string; since: string }>();
   /** The local actors' callers, which forwarded calls go to. */
   private readonly locals = new Map<string, DependencyCaller<unknown>>();
 
@@ -71,7 +75,20 @@ export class DependencyOwnership {
     this.nc = nc;
     const watched = await watchBreakers(buckets.state, this.o.log);
     this.remote = watched.records;
-    this.stopWatch = watched.stop;
+    this.stoppers.push(watched.stop);
+    const owners = await buckets.owners.watch();
+    this.stoppers.push(() => owners.stop());
+    void (async () => {
+      for await (const e of owners) {
+        if (e.operation !== 'PUT') this.ownerOf.delete(e.key);
+        else {
+          const v = e.json<LeaseValue>();
+          this.ownerOf.set(e.key, { instance: v.instance, since: v.since });
+        }
+      }
+    })().catch((err: unknown) => this.o.log.warn({ err }, 'watching dependency-owners stopped'));
+    const served = serveActors(nc, this.o.instance, () => runtime.statuses().filter((d) => runtime.holds(d.name)), this.o.log);
+    this.stoppers.push(() => served.unsubscribe());
     for (const name of this.o.names) {
       const lease: DependencyLease = new DependencyLease({
         key: name,
@@ -114,9 +131,30 @@ export class DependencyOwnership {
     }, { once: true });
   }
 
-  /** Stops the leases (releasing them for a quick handover) and the watch. */
+  /** The instance holding `name`'s lease and since when, as `dependency-owners` says. */
+  owner(name: string): { instance: string; since: string } | undefined {
+    return this.ownerOf.get(name);
+  }
+
+  /**
+   * Every dependency as its owner sees it: the local status for those run
+   * here, the owning instance's answer for the others (the recorded breaker
+   * when the owner does not answer in time).
+   */
+  async clusterStatuses(runtime: DependencyRuntime<unknown>): Promise<DependencyStatus[]> {
+    const local = runtime.statuses();
+    if (!local.some((d) => d.activity === 'elsewhere') || !this.nc) return local;
+    const answers = await gatherActors(this.nc);
+    return local.map((d) => {
+      if (d.activity !== 'elsewhere') return d;
+      const owner = this.ownerOf.get(d.name)?.instance;
+      return answers.find((a) => a.instance === owner)?.dependencies.find((r) => r.name === d.name) ?? d;
+    });
+  }
+
+  /** Stops the leases (releasing them for a quick handover) and the watches. */
   async stop(): Promise<void> {
-    this.stopWatch?.();
+    for (const s of this.stoppers.splice(0)) s();
     await Promise.all([...this.terms.values()].map((t) => t.lease.release()));
     this.terms.clear();
   }

@@ -14,6 +14,7 @@ const LEASE_MS = 2000;
 const RATE = 4;
 const COOLDOWN_MS = 6000;
 const BURST = 1;
+const IDS = ['relay-a', 'relay-b', 'relay-c'];
 const body = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] });
 
 async function statusOf(service: RunningService, id: string): Promise<string | undefined> {
@@ -60,7 +61,7 @@ describe('one owner per dependency across three instances', function () {
     });
     // Started together: the leases are contended at the same moment.
     services = await Promise.all(
-      ['relay-a', 'relay-b', 'relay-c'].map((id, i) =>
+      IDS.map((id, i) =>
         startTestService({ url: cluster.nodes[i]!.url }, { ...env, INSTANCE_ID: id }, { edge: true, processing: true }, only(audnexLookups('orders', PROJECT_HAIL_MARY.asin))),
       ),
     );
@@ -88,6 +89,14 @@ describe('one owner per dependency across three instances', function () {
     }
     for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(services[0]!, id)) === 'done', { timeoutMs: 30_000 });
     expect(owners()).to.have.length(1);
+    const [owner] = owners();
+    const other = services.find((s) => s !== owner)!;
+    const view = (await (await fetch(`${other.url}/actors`)).json()) as { dependencies: { name: string; activity: string; counters: { ok: number }; owner: { instance: string } | null }[] };
+    const audnex = view.dependencies.find((d) => d.name === 'audnex')!;
+    expect(audnex.owner?.instance).to.equal(IDS[services.indexOf(owner!)]);
+    expect(audnex.activity, 'as the owner sees it').to.not.equal('elsewhere');
+    expect(audnex.counters.ok).to.be.at.least(ids.length);
+    expect(view.dependencies.find((d) => d.name === 'browser')!.owner).to.equal(null);
     expect(stub.maxConcurrency).to.equal(1);
     expect(busiestSecond(stub.calls)).to.be.at.most(RATE + BURST);
   });
