@@ -46,6 +46,8 @@ export class DependencyOwnership {
   private readonly stoppers: (() => void)[] = [];
   /** Every dependency's current owner, from `dependency-owners`. */
   private readonly ownerOf = new Map<string, { instance: string; since: string }>();
+  /** Per dependency: aborted when its lease passes to another instance (or is released). */
+  private readonly ownerTerms = new Map<string, AbortController>();
   /** The local actors' callers, which forwarded calls go to. */
   private readonly locals = new Map<string, DependencyCaller<unknown>>();
 
@@ -61,7 +63,12 @@ export class DependencyOwnership {
   readonly routeCalls = (name: string, local: DependencyCaller<unknown>): DependencyCaller<unknown> => {
     if (!this.o.names.includes(name)) return local;
     this.locals.set(name, local);
-    return createRoutedCaller(local, { isOwner: () => this.isOwner(name), nc: () => this.nc, deadlineMs: this.o.deadlineMs(name) });
+    return createRoutedCaller(local, {
+      isOwner: () => this.isOwner(name),
+      nc: () => this.nc,
+      deadlineMs: this.o.deadlineMs(name),
+      ownerTerm: () => this.ownerTerm(name).signal,
+    });
   };
 
   /** For {@link startDependencies}' `remoteBreaker`: the owner's last breaker record. */
@@ -80,11 +87,14 @@ export class DependencyOwnership {
     this.stoppers.push(() => owners.stop());
     void (async () => {
       for await (const e of owners) {
+        const before = this.ownerOf.get(e.key);
         if (e.operation !== 'PUT') this.ownerOf.delete(e.key);
         else {
           const v = e.json<LeaseValue>();
           this.ownerOf.set(e.key, { instance: v.instance, since: v.since });
         }
+        const after = this.ownerOf.get(e.key);
+        if (before && (before.instance !== after?.instance || before.since !== after?.since)) this.newOwnerTerm(e.key);
       }
     })().catch((err: unknown) => this.o.log.warn({ err }, 'watching dependency-owners stopped'));
     const served = serveActors(nc, this.o.instance, () => runtime.statuses().filter((d) => runtime.holds(d.name)), this.o.log);
@@ -129,6 +139,17 @@ export class DependencyOwnership {
       void writer.stop();
       runtime.release(name, String((term.reason as Error | undefined)?.message ?? term.reason));
     }, { once: true });
+  }
+
+  private ownerTerm(name: string): AbortController {
+    let term = this.ownerTerms.get(name);
+    if (!term) this.ownerTerms.set(name, (term = new AbortController()));
+    return term;
+  }
+
+  private newOwnerTerm(name: string): void {
+    this.ownerTerm(name).abort();
+    this.ownerTerms.set(name, new AbortController());
   }
 
   /** The instance holding `name`'s lease and since when, as `dependency-owners` says. */

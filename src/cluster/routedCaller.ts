@@ -14,6 +14,12 @@ export interface RouteOptions {
    * refuses it up front with `DEP_OVERLOADED` when its queue cannot serve it in time.
    */
   deadlineMs: number;
+  /**
+   * Aborted when the lease passes to another instance: a call forwarded to
+   * the previous owner will get no answer, so it fails now instead of at its deadline.
+   * @default undefined (calls wait for their deadline)
+   */
+  ownerTerm?(): AbortSignal;
 }
 
 /**
@@ -32,11 +38,21 @@ export function createRoutedCaller(local: DependencyCaller<unknown>, route: Rout
       if (!nc || nc.isClosed()) throw new OwnerUnavailableError(name, 'not connected to NATS');
       const data = encodeWire({ request, cost: options.cost, deadlineMs: route.deadlineMs });
       let answer;
+      const term = route.ownerTerm?.();
+      let onChange: (() => void) | undefined;
       try {
-        answer = await nc.request(callSubject(name), data, { timeout: route.deadlineMs });
+        const request = nc.request(callSubject(name), data, { timeout: route.deadlineMs });
+        const changed = new Promise<never>((_, reject) => {
+          onChange = () => reject(new Error('the owner changed while the call waited'));
+          term?.addEventListener('abort', onChange, { once: true });
+        });
+        request.catch(() => undefined);
+        answer = await Promise.race([request, changed]);
       } catch (e) {
         // No responders (no owner while the lease changes hands), timeout, disconnect.
         throw new OwnerUnavailableError(name, e instanceof Error ? e.message : String(e), { cause: e });
+      } finally {
+        if (onChange) term?.removeEventListener('abort', onChange);
       }
       try {
         return decodeReply(name, answer.data) as Res;

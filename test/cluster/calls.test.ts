@@ -149,6 +149,20 @@ describe('routed caller and call server over NATS', () => {
     expect(e.code).to.equal('DEP_OWNER_UNAVAILABLE');
   });
 
+  it('fails a forwarded call at once when the lease passes to another instance', async () => {
+    answer = () => new Promise(() => undefined); // the old owner never answers
+    const term = new AbortController();
+    const routed = createRoutedCaller(neverLocal, { isOwner: () => false, nc: () => caller, deadlineMs: 30_000, ownerTerm: () => term.signal });
+    const pending = failureOf(routed.call({}));
+    await caller.flush();
+    const changedAt = Date.now();
+    term.abort();
+    const e = await pending;
+    expect(e.code).to.equal('DEP_OWNER_UNAVAILABLE');
+    expect(e.message).to.contain('owner changed');
+    expect(Date.now() - changedAt).to.be.below(1000);
+  });
+
   it('fails retriably with DEP_OWNER_UNAVAILABLE when no owner answers', async () => {
     sub!.unsubscribe();
     await owner.flush();
