@@ -21,7 +21,7 @@ import { postWebhook, startTestService } from '../test/helpers/service.js';
 import { audnexStubEnv } from '../test/helpers/testEnv.js';
 import { waitFor } from '../test/helpers/waitFor.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../test/stubs/audnex.js';
-import { spawnUntil, stopChild, waitAllReady } from './harness.js';
+import { spawnUntil, stopChild, waitAllReady, watchStoredOrders } from './harness.js';
 
 const total = Number(process.env.BENCH_WEBHOOKS ?? 20_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 60);
@@ -61,17 +61,7 @@ async function scenario(instances: number, replicas: number): Promise<Run> {
     for (const p of ports) await waitAllReady(p);
     const nc = await connect({ servers: cluster.urls });
     const jsm = await jetstreamManager(nc);
-    let stored = 0;
-    let firstStored = 0;
-    let lastStored = 0;
-    const poll = setInterval(async () => {
-      const s = (await jsm.streams.info('KV_orders').catch(() => undefined))?.state.messages ?? 0;
-      if (s > stored) {
-        if (stored === 0) firstStored = Date.now();
-        lastStored = Date.now();
-        stored = s;
-      }
-    }, 100);
+    const progress = watchStoredOrders(jsm, 100);
     let acked = 0;
     let n = 0;
     const started = Date.now();
@@ -97,10 +87,11 @@ async function scenario(instances: number, replicas: number): Promise<Run> {
     await Promise.all(loads);
     const ingestS = (Date.now() - started) / 1000;
     const deadline = Date.now() + 180_000;
-    while (stored < acked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    clearInterval(poll);
+    while (progress.stored < acked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    progress.stop();
     await nc.close();
-    const drainS = Math.max(0.001, (lastStored - Math.min(firstStored, started)) / 1000);
+    const { stored } = progress;
+    const drainS = Math.max(0.001, (progress.lastAt - Math.min(progress.firstAt, started)) / 1000);
     return { label: `${instances} instance(s), NATS_REPLICAS=${replicas}`, ingestPerS: acked / ingestS, drainPerS: stored / drainS, acked, stored };
   } finally {
     await Promise.all(children.map((c) => stopChild(c)));
