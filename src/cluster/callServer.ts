@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
 import type { DependencyCaller } from '../runtime/caller.js';
-import { OverloadedError, OwnerUnavailableError, asDependencyError, isBadCallError } from '../runtime/errors.js';
+import { BadCallError, OverloadedError, OwnerUnavailableError, asDependencyError, isBadCallError } from '../runtime/errors.js';
 import type { DependencyStatus } from '../runtime/status.js';
 import { callSubject, decodeEnvelope, encodeWire, errorReply, type CallReply } from './callWire.js';
 
@@ -10,6 +10,8 @@ export interface CallServerOptions {
   nc: NatsConnection;
   /** The local caller of the owned actor: forwarded calls join its one mailbox. */
   local: DependencyCaller<unknown>;
+  /** Whether a request has the dependency's shape (the definition's `accepts`). @default accepts any object */
+  accepts?: (request: unknown) => boolean;
   /** Whether this instance still owns the dependency (checked per call). */
   isOwner(): boolean;
   /** The actor's state now, to estimate the mailbox wait. */
@@ -44,6 +46,7 @@ export function serveCalls(o: CallServerOptions): Subscription {
   const handle = async (msg: Msg) => {
     try {
       const envelope = decodeEnvelope(name, msg.data);
+      if (o.accepts && !o.accepts(envelope.request)) throw new BadCallError(name, `not a ${name} request`);
       if (!o.isOwner()) throw new OwnerUnavailableError(name, 'lease ended');
       const status = o.status();
       if (status && estimatedWaitMs(status, Date.now()) + status.limits.timeoutMs > envelope.deadlineMs) {

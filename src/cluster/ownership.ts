@@ -49,7 +49,7 @@ export class DependencyOwnership {
   /** Per dependency: aborted when its lease passes to another instance (or is released). */
   private readonly ownerTerms = new Map<string, AbortController>();
   /** The local actors' callers, which forwarded calls go to. */
-  private readonly locals = new Map<string, DependencyCaller<unknown>>();
+  private readonly locals = new Map<string, { local: DependencyCaller<unknown>; accepts: (request: unknown) => boolean }>();
 
   constructor(private readonly o: OwnershipOptions) {}
 
@@ -60,9 +60,9 @@ export class DependencyOwnership {
   }
 
   /** For {@link startDependencies}' `routeCalls`: cluster-scoped handles call the owner, wherever it runs. */
-  readonly routeCalls = (name: string, local: DependencyCaller<unknown>): DependencyCaller<unknown> => {
+  readonly routeCalls = (name: string, local: DependencyCaller<unknown>, accepts: (request: unknown) => boolean): DependencyCaller<unknown> => {
     if (!this.o.names.includes(name)) return local;
-    this.locals.set(name, local);
+    this.locals.set(name, { local, accepts });
     return createRoutedCaller(local, {
       isOwner: () => this.isOwner(name),
       nc: () => this.nc,
@@ -128,7 +128,7 @@ export class DependencyOwnership {
     });
     const subscription = serveCalls({
       nc,
-      local: this.locals.get(name)!,
+      ...this.locals.get(name)!,
       isOwner: () => lease.isOwner,
       status: () => runtime.status(name),
       log,

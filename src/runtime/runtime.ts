@@ -38,7 +38,7 @@ export interface StartDependenciesOptions {
    * instance that owns it; the handles are built over what it returns.
    * @default undefined (handles call the local actor)
    */
-  routeCalls?: (name: string, local: DependencyCaller<unknown>) => DependencyCaller<unknown>;
+  routeCalls?: (name: string, local: DependencyCaller<unknown>, accepts: (request: unknown) => boolean) => DependencyCaller<unknown>;
   /**
    * The breaker of a dependency this instance does not run, as its owner
    * last recorded it (for `status()` and the consumers' gate).
@@ -165,7 +165,7 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
   };
 
   return {
-    deps: mapValues(definitions, (d, name) => d.createHandle(options.routeCalls?.(name, callers[name]!) ?? callers[name]!)) as HandlesOf<D>,
+    deps: mapValues(definitions, (d, name) => d.createHandle(options.routeCalls?.(name, callers[name]!, (r) => d.accepts(r)) ?? callers[name]!)) as HandlesOf<D>,
     names,
     supervisor,
     subscribe(listener) {

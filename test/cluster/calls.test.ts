@@ -92,7 +92,7 @@ describe('routed caller and call server over NATS', () => {
     owning = true;
     status = statusWith(0);
     answer = async (request) => ({ echoed: request });
-    sub = serveCalls({ nc: owner, local, isOwner: () => owning, status: () => status, log });
+    sub = serveCalls({ nc: owner, local, accepts: (r) => (r as { kind?: unknown }).kind !== 'drop', isOwner: () => owning, status: () => status, log });
     await owner.flush();
   });
 
@@ -141,6 +141,15 @@ describe('routed caller and call server over NATS', () => {
     expect(e.retriable).to.equal(true);
     expect(called).to.equal(false);
     expect(await remote(7000).call({})).to.equal(true);
+  });
+
+  it('refuses a request the dependency does not know with DEP_BAD_CALL, without calling it', async () => {
+    let called = false;
+    answer = async () => (called = true);
+    const e = await failureOf(remote().call({ kind: 'drop' }));
+    expect(e.code).to.equal('DEP_BAD_CALL');
+    expect(e.retriable).to.equal(false);
+    expect(called).to.equal(false);
   });
 
   it('answers DEP_OWNER_UNAVAILABLE once its lease has ended', async () => {

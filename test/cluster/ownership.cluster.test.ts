@@ -102,12 +102,14 @@ describe('one owner per dependency across three instances', function () {
   });
 
   it('refuses a message that is not a call with DEP_BAD_CALL and keeps serving', async () => {
-    for (const junk of ['not json', '{"request": 5, "deadlineMs": 1000}', '{"request": {"kind": "book"}}']) {
+    const unknownMethod = '{"request": {"kind": "delete", "asin": "B08G9PRS1K", "region": "us"}, "deadlineMs": 5000}';
+    for (const junk of ['not json', '{"request": 5, "deadlineMs": 1000}', '{"request": {"kind": "book"}}', unknownMethod]) {
       const reply = await client.request(callSubject('audnex'), new TextEncoder().encode(junk), { timeout: 5000 });
       const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { ok: boolean; error: { code: string } };
       expect(answer.ok).to.equal(false);
-      expect(answer.error.code).to.equal('DEP_BAD_CALL');
+      expect(answer.error.code, junk).to.equal('DEP_BAD_CALL');
     }
+    expect(stub.calls.filter((c) => !c.path.startsWith('/books/')), 'nothing but book lookups reached Audnex').to.deep.equal([]);
     const id = 'after-junk';
     await postWebhook(services[1]!.url, 'orders', body(id), { 'webhook-id': id });
     await waitFor(`${id} done`, async () => (await statusOf(services[1]!, id)) === 'done', { timeoutMs: 20_000 });
