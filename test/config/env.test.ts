@@ -37,6 +37,7 @@ describe('loadConfig', () => {
     expect(c.ingest.signatures.get('orders')?.scheme.name).to.equal('standard');
     expect(c.logLevel).to.equal('debug');
     expect(c.ingest.role).to.equal('edge');
+    expect(loadConfig({ SERVICE_ROLE: 'worker' }).ingest.role).to.equal('worker');
   });
 
   for (const [name, value] of [
