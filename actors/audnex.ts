@@ -1,6 +1,6 @@
 import type { HttpDependencySettings } from '../src/config/dependencies.js';
 import type { DependencyCaller } from '../src/runtime/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { defineDependency, isRequestObject, type DependencyDefinition } from '../src/runtime/definition.js';
 import { RejectedError } from '../src/runtime/errors.js';
 import { requestJson } from './httpClient.js';
 import { found, notFound, type Lookup } from './lookup.js';
@@ -89,6 +89,7 @@ export function audnexDependency(settings: HttpDependencySettings): DependencyDe
   const { url: baseUrl, ...options } = settings;
   return defineDependency({
     options,
+    accepts: (r) => isRequestObject(r) && typeof r.kind === 'string' && Object.hasOwn(paths, r.kind) && typeof r.asin === 'string' && ASIN.test(r.asin) && (AUDNEX_REGIONS as readonly unknown[]).includes(r.region),
     perform: async (request: AudnexRequest, { signal, dependency }) => {
       const url = new URL(`${baseUrl}${paths[request.kind](request.asin)}`);
       url.searchParams.set('region', request.region);

@@ -1,6 +1,6 @@
 import type { DependenciesConfig } from '../src/config/dependencies.js';
 import type { DependencyCaller } from '../src/runtime/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { defineDependency, isRequestObject, type DependencyDefinition } from '../src/runtime/definition.js';
 import { RejectedError } from '../src/runtime/errors.js';
 import { createBotpressFiles, type BotpressFiles } from './botpressFiles.js';
 import { systemClock, waitForIndexing, type PollClock } from './botpressIndexing.js';
@@ -100,6 +100,7 @@ export function botpressDependency(settings: BotpressSettings, options: Botpress
     token === undefined || botId === undefined ? undefined : createBotpressFiles({ dependency: NAME, apiUrl: url, token, botId, timeoutMs: limits.timeoutMs });
   return defineDependency({
     options: limits,
+    accepts: (r) => isRequestObject(r) && ((r.kind === 'upload' && r.content instanceof Uint8Array && typeof r.kbId === 'string' && typeof r.key === 'string') || (r.kind === 'status' && typeof r.fileId === 'string')),
     perform: (request: BotpressRequest, { signal }) => performStep(files, request, signal),
     handle: (caller: DependencyCaller<BotpressRequest>): BotpressHandle => ({
       async addToKnowledgeBase(kbId, key, content, opts = {}) {

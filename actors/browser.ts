@@ -1,6 +1,6 @@
 import type { DependenciesConfig } from '../src/config/dependencies.js';
 import type { DependencyCaller } from '../src/runtime/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { defineDependency, isRequestObject, type DependencyDefinition } from '../src/runtime/definition.js';
 import { RejectedError, TargetForbiddenError } from '../src/runtime/errors.js';
 import {
   WAIT_UNTIL,
@@ -120,6 +120,7 @@ export function browserDependency(settings: DependenciesConfig['browser'], optio
   const chromium = new SharedChromium({ dependency: NAME, executablePath: chromiumPath, args: guard.chromiumArgs, launchTimeoutMs: limits.timeoutMs });
   return defineDependency({
     options: limits,
+    accepts: (r) => isRequestObject(r) && (r.kind === 'scrape' || r.kind === 'submitForm') && typeof r.url === 'string' && typeof r.timeoutMs === 'number',
     perform: async (request: BrowserRequest, { signal, dependency }) => {
       const browser = await chromium.browser();
       const env = { dependency, signal, guard, timeoutMs: request.timeoutMs };

@@ -66,6 +66,13 @@ export interface StartActorsOptions {
    * @default '127.0.0.1'
    */
   inspectHost?: string;
+  /**
+   * Where calls of cluster-scoped dependencies go and what their owners
+   * recorded (see `DependencyOwnership`); those actors start only when this
+   * instance takes their lease.
+   * @default undefined (every actor runs here)
+   */
+  cluster?: Pick<StartDependenciesOptions, 'deferred' | 'routeCalls' | 'remoteBreaker'>;
 }
 
 /**
@@ -87,6 +94,7 @@ export async function startDependencyActors(config: DependenciesConfig, options:
     log: options.log,
     restart: options.restart,
     inspect: inspector?.inspect,
+    ...options.cluster,
   });
   return {
     runtime,

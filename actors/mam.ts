@@ -1,6 +1,6 @@
 import type { DependenciesConfig } from '../src/config/dependencies.js';
 import type { DependencyCaller } from '../src/runtime/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { defineDependency, isRequestObject, type DependencyDefinition } from '../src/runtime/definition.js';
 import { BadResponseError, RejectedError, UnavailableError } from '../src/runtime/errors.js';
 import { errorForStatus } from './httpClient.js';
 import type { Log } from '../src/log.js';
@@ -138,6 +138,7 @@ export function mamDependency(settings: DependenciesConfig['mam'], options: MamD
 
   return defineDependency({
     options: limits,
+    accepts: (r) => isRequestObject(r) && typeof r.text === 'string' && Array.isArray(r.srchIn) && typeof r.page === 'number',
     perform: async (request: MamSearchRequest, { signal }) => {
       // Ends: each refusal moves the session on (stored cookie, MAM_ID, login), and a refused fresh login throws.
       for (;;) {

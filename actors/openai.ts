@@ -1,7 +1,7 @@
 import { OpenAI } from 'openai';
 import type { DependenciesConfig } from '../src/config/dependencies.js';
 import type { DependencyCaller } from '../src/runtime/caller.js';
-import { defineDependency, type DependencyDefinition } from '../src/runtime/definition.js';
+import { defineDependency, isRequestObject, type DependencyDefinition } from '../src/runtime/definition.js';
 import { RejectedError } from '../src/runtime/errors.js';
 import { responseValidator } from './responseValidator.js';
 import { openaiError } from './openaiErrors.js';
@@ -124,6 +124,8 @@ export function openaiDependency(settings: OpenAISettings, options: OpenAIDepend
   const client = apiKey === undefined ? undefined : new OpenAI({ apiKey, baseURL: url, maxRetries: 0 });
   return defineDependency({
     options: { ...limits, extraLimits: { [TOKENS_BUCKET]: { rate: (tokensPerMinute * 1000) / windowMs, burst: tokensPerMinute } } },
+    accepts: (r) =>
+      isRequestObject(r) && typeof r.model === 'string' && Array.isArray(r.messages) && isRequestObject(r.schema) && typeof r.maxOutputTokens === 'number' && typeof r.reservedTokens === 'number',
     perform: async (request: OpenAIRequest, { signal, dependency, charge }) => {
       if (!client) throw new RejectedError(dependency, 'OPENAI_API_KEY is not set');
       const { schema } = request;

@@ -1,3 +1,4 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
 import { once } from 'node:events';
@@ -98,4 +99,26 @@ export async function waitAllReady(port: number, timeoutMs = 60_000): Promise<vo
     if (Date.now() > deadline) throw new Error('the service did not become ready');
     if (ok === 0) await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** How many orders are stored so far, and when the first and the latest were seen. */
+export interface StoredProgress {
+  stored: number;
+  firstAt: number;
+  lastAt: number;
+  stop(): void;
+}
+
+/** Polls the message count of `KV_orders` every `intervalMs` (the stored orders). */
+export function watchStoredOrders(jsm: JetStreamManager, intervalMs = 50): StoredProgress {
+  const progress: StoredProgress = { stored: 0, firstAt: 0, lastAt: 0, stop: () => clearInterval(poll) };
+  const poll = setInterval(async () => {
+    const s = (await jsm.streams.info('KV_orders').catch(() => undefined))?.state.messages ?? 0;
+    if (s > progress.stored) {
+      if (progress.stored === 0) progress.firstAt = Date.now();
+      progress.lastAt = Date.now();
+      progress.stored = s;
+    }
+  }, intervalMs);
+  return progress;
 }

@@ -109,12 +109,13 @@ async function main(): Promise<void> {
   }
 
   // Workers listen only once started; a PORT already taken is reported before anything starts.
-  if (config.ingest.workers > 1) await assertListenable(config.ingest.port, config.ingest.host);
+  if (config.ingest.role !== 'worker' && config.ingest.workers > 1) await assertListenable(config.ingest.port, config.ingest.host);
   const embedded = config.nats.url === undefined ? await startLocalNatsFor(config, log) : undefined;
   const natsUrl = config.nats.url ?? embedded!.url;
 
-  const processingHere = config.ingest.role === 'all';
-  if (config.ingest.workers > 1) {
+  const processingHere = config.ingest.role !== 'edge';
+  const edgeHere = config.ingest.role !== 'worker';
+  if (edgeHere && config.ingest.workers > 1) {
     // This process runs the consumers and the dependency actors (one owner per
     // dependency); the workers run only the HTTP edge.
     const processing = await startService(config, log, natsUrl, { edge: false, processing: processingHere });
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const service = await startService(config, log, natsUrl, { edge: true, processing: processingHere });
+  const service = await startService(config, log, natsUrl, { edge: edgeHere, processing: processingHere });
   exitOnConfigFailure(service, async () => {
     await service.stop(1000);
     await embedded?.stop();

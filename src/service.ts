@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ensureClusterBuckets } from './cluster/buckets.js';
+import { ensureClusterBuckets, type ClusterBuckets } from './cluster/buckets.js';
+import { DependencyOwnership } from './cluster/ownership.js';
+import { clusterScoped } from './config/cluster.js';
 import { ensureBucket } from './stream/replicas.js';
 import type { ServiceConfig } from './config/env.js';
 import { ensureDeadLetterTopology } from './processing/deadLetters/deadLetterTopology.js';
@@ -42,6 +44,8 @@ export interface RunningService {
   readonly link: NatsLink;
   readonly processor: Processor | undefined;
   readonly actors: DependencyActors | undefined;
+  /** Leases of the cluster-scoped dependencies (with processing only). */
+  readonly ownership: DependencyOwnership | undefined;
   /** Stats, actor states, metrics and the live feed of this process. */
   readonly ops: OperatingView;
   /**
@@ -59,6 +63,15 @@ function linkSessionStore(link: NatsLink, replicas: number): SessionStore {
     return (store ??= kvSessionStore(link.nc!, { replicas }));
   };
   return { load: async () => (await get()).load(), save: async (cookie) => (await get()).save(cookie) };
+}
+
+/**
+ * How long a call forwarded to another instance may take, mailbox wait
+ * included: twice the dependency's `<DEP>_TIMEOUT_MS` (one for the wait, one for the call).
+ */
+function forwardDeadlineMs(config: ServiceConfig, name: string): number {
+  const deps = config.dependencies as unknown as Record<string, { timeoutMs?: number } | undefined>;
+  return 2 * (deps[name]?.timeoutMs ?? 30_000);
 }
 
 function consumerLimits(config: ServiceConfig): Map<string, SourceConsumerLimits> {
@@ -80,6 +93,7 @@ export async function startService(
   pipelines: ReadonlyMap<string, SourceHandler> = createHandlers(config.processing),
 ): Promise<RunningService> {
   const validator = new SourceValidator(sources.values());
+  let clusterBuckets: ClusterBuckets | undefined;
   const link = NatsLink.start({
     servers: natsUrl,
     log,
@@ -96,7 +110,7 @@ export async function startService(
       await ensureDeadLetterTopology(jsm, { maxBytes: nats.deadLettersMaxBytes, replicas });
       await ensureBuckets(nc, sources.keys(), { statusTtlMs: nats.statusTtlMs, replicas });
       await ensureBucket(nc, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, replicas);
-      await ensureClusterBuckets(nc, replicas);
+      clusterBuckets = await ensureClusterBuckets(nc, replicas);
     },
   });
 
@@ -114,10 +128,42 @@ export async function startService(
 
   // The browser must never reach this service's own port (its admin routes).
   const port = server ? (server.address() as AddressInfo).port : config.ingest.port;
-  const actors = roles.processing
-    ? await startDependencyActors(config.dependencies, { log, forbiddenPorts: [port], sessions: linkSessionStore(link, config.cluster.replicas), inspectHost: config.ingest.host })
+  const scoped = clusterScoped(config.cluster);
+  const ownership = roles.processing
+    ? new DependencyOwnership({
+        names: scoped,
+        instance: config.cluster.instanceId,
+        leaseMs: config.cluster.depOwnerLeaseMs,
+        deadlineMs: (name) => forwardDeadlineMs(config, name),
+        log,
+      })
     : undefined;
-  if (actors) ops.watchDependencies(actors.runtime);
+  const actors = ownership
+    ? await startDependencyActors(config.dependencies, {
+        log,
+        forbiddenPorts: [port],
+        sessions: linkSessionStore(link, config.cluster.replicas),
+        inspectHost: config.ingest.host,
+        cluster: { deferred: scoped, routeCalls: ownership.routeCalls, remoteBreaker: ownership.remoteBreaker },
+      })
+    : undefined;
+  if (actors && ownership) {
+    const { runtime } = actors;
+    ops.watchDependencies({
+      subscribe: (l) => runtime.subscribe(l),
+      status: (name) => runtime.status(name),
+      statuses: () => runtime.statuses(),
+      clusterStatuses: () => ownership.clusterStatuses(runtime),
+      owner: (name) => ownership.owner(name),
+    });
+  }
+  const ownershipReady =
+    actors && ownership
+      ? link.whenReady().then(
+          () => ownership.start(link.nc!, clusterBuckets!, actors.runtime),
+          () => undefined,
+        ).catch((e: unknown) => log.error({ err: e }, 'dependency ownership did not start'))
+      : undefined;
   let processor: Processor | undefined;
   const processorReady = actors
     ? startProcessor({ config, link, handlers: pipelines, validator, actors, log }).then(
@@ -139,6 +185,7 @@ export async function startService(
     link,
     actors,
     ops,
+    ownership,
     get processor() {
       return processor;
     },
@@ -146,6 +193,8 @@ export async function startService(
       await stopEdge(timeoutMs);
       await (await processorReady)?.stop();
       ops.stop();
+      await ownershipReady;
+      await ownership?.stop();
       await actors?.stop();
       await link.drain();
     },

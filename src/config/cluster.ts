@@ -19,6 +19,20 @@ export interface ClusterConfig {
   instanceId: string;
   /** `DEP_OWNER_LEASE_MS`: how long a dependency owner's lease lasts without renewal @default 10000 */
   depOwnerLeaseMs: number;
+  /**
+   * `BROWSER_SCOPE`: `instance` gives every instance its own Chromium actor
+   * (a local resource); `cluster` makes the browser one owner like the others
+   * @default 'instance'
+   */
+  browserScope: 'instance' | 'cluster';
+}
+
+/** Dependencies with one owner across the cluster, whatever the settings. */
+export const CLUSTER_SCOPED = ['audnex', 'mam', 'openai', 'botpress'] as const;
+
+/** The dependencies with one owner across the cluster under `config`. */
+export function clusterScoped(config: ClusterConfig): string[] {
+  return config.browserScope === 'cluster' ? [...CLUSTER_SCOPED, 'browser'] : [...CLUSTER_SCOPED];
 }
 
 const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -29,7 +43,7 @@ export function defaultInstanceId(host = hostname(), pid = process.pid): string 
 }
 
 /**
- * Reads `NATS_REPLICAS`, `INSTANCE_ID` and `DEP_OWNER_LEASE_MS`.
+ * Reads `NATS_REPLICAS`, `INSTANCE_ID`, `DEP_OWNER_LEASE_MS` and `BROWSER_SCOPE`.
  * @throws ConfigError naming the first variable with a bad value.
  */
 export function loadClusterConfig(env: Env): ClusterConfig {
@@ -42,5 +56,6 @@ export function loadClusterConfig(env: Env): ClusterConfig {
     replicas,
     instanceId,
     depOwnerLeaseMs: intVar(env, 'DEP_OWNER_LEASE_MS', 10_000, { min: 1000, max: 600_000 }),
+    browserScope: enumVar(env, 'BROWSER_SCOPE', ['instance', 'cluster'] as const, 'instance'),
   };
 }

@@ -14,8 +14,8 @@ export interface IngestConfig {
   port: number;
   /** `HOST` @default undefined (all interfaces) */
   host: string | undefined;
-  /** `SERVICE_ROLE`: `all` (edge and processing) or `edge` (only the HTTP edge) @default 'all' */
-  role: 'all' | 'edge';
+  /** `SERVICE_ROLE`: `all` (edge and processing), `edge` (only the HTTP edge) or `worker` (only processing) @default 'all' */
+  role: 'all' | 'edge' | 'worker';
   /** `INGEST_WORKERS`: HTTP edge processes sharing the port @default CPU cores, at most 4 */
   workers: number;
   /** `MAX_BODY_BYTES` @default 1048576 */
@@ -72,7 +72,7 @@ export function loadConfig(env: Env): ServiceConfig {
     ingest: {
       port: intVar(env, 'PORT', 3000, { min: 0, max: 65535 }),
       host: readVar(env, 'HOST'),
-      role: enumVar(env, 'SERVICE_ROLE', ['all', 'edge'] as const, 'all'),
+      role: enumVar(env, 'SERVICE_ROLE', ['all', 'edge', 'worker'] as const, 'all'),
       workers: intVar(env, 'INGEST_WORKERS', Math.min(4, availableParallelism()), { min: 1, max: 64 }),
       maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1_048_576, { min: 1, max: 64 * 1024 * 1024 }),
       duplicateWindowMs: readDuplicateWindow(env, signatures),

@@ -7,7 +7,7 @@ import { ProcessingCollector } from './collector.js';
 import { LiveFeed } from './liveFeed.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
 import { NatsSampler, type NatsSample } from './natsSample.js';
-import { actorStatus, type ActorsView, type LiveEvent, type LiveListener, type OpsSource } from './opsSource.js';
+import { actorStatus, type ActorsView, type DependencyOwner, type LiveEvent, type LiveListener, type OpsSource } from './opsSource.js';
 import { RecentIncrease } from './recentIncrease.js';
 import { ingestCountersFrom, sumOf, type ServiceStats } from './stats.js';
 
@@ -16,6 +16,13 @@ export interface WatchedDependencies {
   subscribe(listener: DepEventListener): () => void;
   statuses(): DependencyStatus[];
   status(name: string): DependencyStatus | undefined;
+  /**
+   * Every dependency as seen by the instance that runs it (in a cluster).
+   * @default statuses()
+   */
+  clusterStatuses?(): Promise<DependencyStatus[]>;
+  /** The owner of a cluster-scoped dependency. */
+  owner?(name: string): DependencyOwner | undefined;
 }
 
 /** Other processes' metrics (the edge workers'), when this process is the cluster's primary. */
@@ -119,7 +126,7 @@ export class LocalOps implements OpsSource {
     this.collector.onDependency(e);
     if (!(e.type === 'dep.transition' || e.type === 'dep.crashed' || e.type === 'dep.started')) return;
     const current = this.dependencies?.status(e.dependency);
-    const status = current && actorStatus(current);
+    const status = current && actorStatus(current, this.dependencies?.owner?.(current.name));
     let event: LiveEvent;
     if (e.type === 'dep.transition') {
       event = { type: 'actor', cause: 'transition', dependency: e.dependency, from: e.from, to: e.to, reason: e.reason, at: e.at, status };
@@ -232,7 +239,9 @@ export class LocalOps implements OpsSource {
   }
 
   async actors(): Promise<ActorsView> {
-    return { at: new Date().toISOString(), dependencies: (this.dependencies?.statuses() ?? []).map(actorStatus) };
+    const deps = this.dependencies;
+    const statuses = (await deps?.clusterStatuses?.()) ?? deps?.statuses() ?? [];
+    return { at: new Date().toISOString(), dependencies: statuses.map((d) => actorStatus(d, deps?.owner?.(d.name))) };
   }
 
   async recent(): Promise<LiveEvent[]> {

@@ -8,11 +8,20 @@ export type ActorStatus = Omit<DependencyStatus, 'nextProbeAt' | 'pausedUntil'> 
   nextProbeAt: number | null;
   /** Epoch ms a 429's `Retry-After` ends, while it has not. */
   pausedUntil: number | null;
+  /** The instance running this dependency's actor and since when (ISO 8601); null for an instance-scoped one. */
+  owner: DependencyOwner | null;
 };
 
+/** Who runs a cluster-scoped dependency (its lease in `dependency-owners`). */
+export interface DependencyOwner {
+  /** `INSTANCE_ID` of the owner. */
+  instance: string;
+  since: string;
+}
+
 /** A dependency's status with absent times as `null`. */
-export function actorStatus(d: DependencyStatus): ActorStatus {
-  return { ...d, nextProbeAt: d.nextProbeAt ?? null, pausedUntil: d.pausedUntil ?? null };
+export function actorStatus(d: DependencyStatus, owner?: DependencyOwner): ActorStatus {
+  return { ...d, nextProbeAt: d.nextProbeAt ?? null, pausedUntil: d.pausedUntil ?? null, owner: owner ?? null };
 }
 
 /** `GET /actors`: every dependency actor's state. */

@@ -84,3 +84,24 @@ export function nextProbeOf(breaker: BreakerData): number | undefined {
 export function probeOf(breaker: BreakerData): string | undefined {
   return 'probeCallId' in breaker ? breaker.probeCallId : undefined;
 }
+
+/**
+ * A breaker as one owner hands it to the next (KV bucket `dependency-state`):
+ * enough to start a fresh actor in the state the previous owner left, so an
+ * open breaker stays open until its probe time and a 429 pause is honoured.
+ */
+export type BreakerRecord =
+  | { readonly state: 'closed'; readonly consecutiveFailures: number; readonly pausedUntil?: number }
+  | { readonly state: 'open'; readonly openedAt: number; readonly trips: number; readonly nextProbeAt: number; readonly pausedUntil?: number }
+  | { readonly state: 'halfOpen'; readonly trips: number; readonly pausedUntil?: number };
+
+/**
+ * The breaker data a restored actor starts with (pure). A half-open record
+ * starts half-open without a probe: the previous owner's probe was aborted
+ * with its term, so this owner sends the one probe.
+ */
+export function breakerFromRecord(record: BreakerRecord): BreakerData {
+  if (record.state === 'open') return { openedAt: record.openedAt, trips: record.trips, nextProbeAt: record.nextProbeAt };
+  if (record.state === 'halfOpen') return { trips: record.trips, probeCallId: undefined };
+  return { consecutiveFailures: record.consecutiveFailures };
+}

@@ -13,6 +13,8 @@ export interface DependencyDefinition<H> {
   createHandle(caller: DependencyCaller<unknown>): H;
   /** Releases what the dependency holds outside its actor; see {@link DependencySpec.dispose}. */
   dispose?(): Promise<void>;
+  /** Whether a request that came from another instance has this dependency's shape; see {@link DependencySpec.accepts}. */
+  accepts(request: unknown): boolean;
 }
 
 /** What an actor file writes to define a dependency. */
@@ -38,6 +40,13 @@ export interface DependencySpec<Req, Res, H> {
    * @default undefined (nothing to release)
    */
   dispose?: () => Promise<void>;
+  /**
+   * Whether a request forwarded by another instance (JSON off the wire, see
+   * `webhook-relay.dep.<name>.call`) is one of this dependency's requests;
+   * one that is not is refused with `DEP_BAD_CALL` and never reaches `perform`.
+   * @default accepts any object
+   */
+  accepts?: (request: unknown) => boolean;
 }
 
 /**
@@ -50,5 +59,11 @@ export function defineDependency<Req, Res, H>(spec: DependencySpec<Req, Res, H>)
     options: spec.options,
     createHandle: (caller) => spec.handle(caller),
     dispose: spec.dispose,
+    accepts: spec.accepts ?? (() => true),
   };
+}
+
+/** Whether `r` is a plain object, the first check of every {@link DependencySpec.accepts}. */
+export function isRequestObject(r: unknown): r is Record<string, unknown> {
+  return typeof r === 'object' && r !== null && !Array.isArray(r);
 }

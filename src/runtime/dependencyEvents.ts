@@ -126,8 +126,20 @@ export interface DepStartedEvent {
   readonly at: number;
 }
 
+/**
+ * This instance stopped running a cluster-scoped dependency (its lease ended):
+ * its calls in flight were aborted and its waiting callers got `DEP_OWNER_UNAVAILABLE`.
+ */
+export interface DepReleasedEvent {
+  readonly type: 'dep.released';
+  readonly dependency: string;
+  /** Why the lease ended. */
+  readonly reason: string;
+  readonly at: number;
+}
+
 /** Everything the supervisor emits. */
-export type SupervisorEmitted = DepCrashedEvent | DepStartedEvent;
+export type SupervisorEmitted = DepCrashedEvent | DepStartedEvent | DepReleasedEvent;
 
 /** One entry of the runtime's event stream. */
 export type DepEvent = DependencyEmitted | SupervisorEmitted;

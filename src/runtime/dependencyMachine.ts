@@ -1,6 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import { and, assertEvent, assign, enqueueActions, setup, type SnapshotFrom } from 'xstate';
 import {
+  breakerFromRecord,
   closedBreaker,
   cooldownFor,
   failuresOf,
@@ -9,6 +10,7 @@ import {
   shouldTrip,
   tripsOf,
   type BreakerData,
+  type BreakerRecord,
   type BreakerState,
   type OpenBreaker,
 } from './breaker.js';
@@ -23,6 +25,11 @@ export interface DependencyInput {
   /** The actor's name and systemId (`audnex`, `mam`, ...). */
   name: string;
   options?: DependencyOptions;
+  /**
+   * The breaker to start from (the previous owner's, from `dependency-state`).
+   * @default undefined (closed, no failures, no pause)
+   */
+  restore?: BreakerRecord;
 }
 
 /** A call waiting in the actor's mailbox. */
@@ -95,19 +102,20 @@ function retryAfterMs(context: DependencyContext, at: number): number {
   return Math.max(0, (nextProbeOf(context.breaker) ?? at) - at, (context.pausedUntil ?? 0) - at);
 }
 
-/** A fresh actor's context: closed breaker, full buckets, empty mailbox. */
+/** A fresh actor's context: full buckets, empty mailbox, a closed breaker or the one restored. */
 function initialContext(input: DependencyInput): DependencyContext {
   const options = resolveDependencyOptions(input.options);
   const at = now();
+  const { restore } = input;
   return {
     name: input.name,
     options,
     mailbox: [],
     inFlight: [],
     buckets: createBuckets(limitsOf(options), at),
-    pausedUntil: undefined,
-    breaker: closedBreaker,
-    lastChange: { from: undefined, reason: 'started', at },
+    pausedUntil: restore?.pausedUntil !== undefined && restore.pausedUntil > at ? restore.pausedUntil : undefined,
+    breaker: restore ? breakerFromRecord(restore) : closedBreaker,
+    lastChange: { from: undefined, reason: restore ? `restored ${restore.state} from the previous owner` : 'started', at },
     counters: { ok: 0, failed: 0, rejected: 0 },
     nextCallSeq: 1,
     lifetime: new AbortController(),
@@ -170,14 +178,22 @@ export const dependencyMachine = setup({
     /** Used in `closed` only: whether this failure is the threshold-th in a row. */
     shouldTrip: ({ context }) => shouldTrip(failuresOf(context.breaker) + 1, context.options.breakerThreshold),
     /** Used in `halfOpen.probing` only: whether the settled call is the probe. */
+    /** Used at start only: the restored breaker was open. */
+    restoredOpen: ({ context }) => nextProbeOf(context.breaker) !== undefined,
+    /** Used at start only: the restored breaker was half-open. */
+    restoredHalfOpen: ({ context }) => 'probeCallId' in context.breaker,
     isProbe: ({ context, event }) => {
       assertEvent(event, ['dep.callSucceeded', 'dep.callFailed']);
       return event.callId === probeOf(context.breaker);
     },
   },
   delays: {
-    /** The cool-down: constant, then doubling on consecutive trips, capped. */
-    halfOpenAfter: ({ context }) => cooldownFor(tripsOf(context.breaker), context.options),
+    /**
+     * Until the open breaker's probe time: the cool-down (constant, then
+     * doubling on consecutive trips, capped) for a trip here, what is left of
+     * it for a breaker restored from the previous owner.
+     */
+    halfOpenAfter: ({ context }) => Math.max(0, (nextProbeOf(context.breaker) ?? now()) - now()),
     tokenWait: ({ context }) => msUntilAll(context.buckets, context.mailbox[0]?.cost, now()),
     retryAfterPause: ({ context }) => Math.max(0, (context.pausedUntil ?? 0) - now()),
   },
@@ -324,8 +340,16 @@ export const dependencyMachine = setup({
     'xstate.error.actor.*': { actions: 'reportFailure' },
     'dep.callTimedOut': { actions: 'abortTimedOutCall' },
   },
-  initial: 'closed',
+  initial: 'starting',
   states: {
+    /** Transient: enters the breaker state the input restored (closed for a fresh actor). */
+    starting: {
+      always: [
+        { guard: 'restoredOpen', target: 'open' },
+        { guard: 'restoredHalfOpen', target: 'halfOpen' },
+        { target: 'closed' },
+      ],
+    },
     /** Calls flow, paced by the buckets and the concurrency limit. */
     closed: {
       entry: { type: 'announceTransition', params: { to: 'closed' } },
@@ -405,4 +429,13 @@ export type DependencySnapshot = SnapshotFrom<DependencyLogic>;
 export function breakerStateOf(snapshot: DependencySnapshot): BreakerState {
   if (snapshot.matches('open')) return 'open';
   return snapshot.matches('halfOpen') ? 'halfOpen' : 'closed';
+}
+
+/** The breaker to hand to the next owner, read from a snapshot (pure). */
+export function breakerRecordOf(snapshot: DependencySnapshot): BreakerRecord {
+  const { breaker, pausedUntil } = snapshot.context;
+  const state = breakerStateOf(snapshot);
+  if (state === 'open') return { state, ...(breaker as OpenBreaker), pausedUntil };
+  if (state === 'halfOpen') return { state, trips: tripsOf(breaker), pausedUntil };
+  return { state, consecutiveFailures: failuresOf(breaker), pausedUntil };
 }

@@ -28,6 +28,14 @@ export const DepErrorCodes = {
    * address, or the service's own port), not allow-listed. Nothing was sent. Permanent.
    */
   DEP_TARGET_FORBIDDEN: 'DEP_TARGET_FORBIDDEN',
+  /**
+   * The dependency is owned by another instance that could not be reached (no
+   * responders, no answer before the deadline, no owner while a lease changes
+   * hands), or this instance lost its lease while the call waited. Retriable.
+   */
+  DEP_OWNER_UNAVAILABLE: 'DEP_OWNER_UNAVAILABLE',
+  /** A message on a dependency call subject was not a valid call (bad JSON, wrong shape). Permanent. */
+  DEP_BAD_CALL: 'DEP_BAD_CALL',
 } as const;
 
 /** Union of every dependency error code. */
@@ -60,6 +68,8 @@ const traits: Record<DepErrorCode, CodeTraits> = {
   DEP_BAD_RESPONSE: { retriable: false, status: 502 },
   DEP_ACTOR_RESTARTED: { retriable: true, status: 503 },
   DEP_TARGET_FORBIDDEN: { retriable: false, status: 502 },
+  DEP_OWNER_UNAVAILABLE: { retriable: true, status: 503 },
+  DEP_BAD_CALL: { retriable: false, status: 502 },
 };
 
 /**
@@ -177,6 +187,24 @@ export class TargetForbiddenError extends DependencyError<'DEP_TARGET_FORBIDDEN'
   }
 }
 
+/** The instance owning the dependency could not be reached, or this one stopped owning it under the call. */
+export class OwnerUnavailableError extends DependencyError<'DEP_OWNER_UNAVAILABLE'> {
+  /** @param reason what happened (no responders, timeout, lease lost) */
+  constructor(dependency: string, reason: string, options: DependencyErrorOptions = {}) {
+    super('DEP_OWNER_UNAVAILABLE', dependency, `owner unavailable (${reason})`, options);
+    this.name = 'OwnerUnavailableError';
+  }
+}
+
+/** A message on a dependency's call subject that is not a valid call. */
+export class BadCallError extends DependencyError<'DEP_BAD_CALL'> {
+  /** @param reason what is wrong with the message */
+  constructor(dependency: string, reason: string) {
+    super('DEP_BAD_CALL', dependency, `bad call: ${reason}`);
+    this.name = 'BadCallError';
+  }
+}
+
 function describeCause(cause: unknown): string {
   const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (typeof inner?.code === 'string') return inner.code;
@@ -200,9 +228,82 @@ export function isCircuitOpenError(e: unknown): e is CircuitOpenError {
   return hasDepCode(e, 'DEP_CIRCUIT_OPEN');
 }
 
+/** Whether `e` says the dependency answered 429 (see `retryAfterMs`). */
+export function isRateLimitedError(e: unknown): e is RateLimitedError {
+  return hasDepCode(e, 'DEP_RATE_LIMITED');
+}
+
 /** Whether `e` says the actor restarted under the call. */
 export function isActorRestartedError(e: unknown): e is ActorRestartedError {
   return hasDepCode(e, 'DEP_ACTOR_RESTARTED');
+}
+
+/** Whether `e` says the dependency's owner could not be reached (`DEP_OWNER_UNAVAILABLE`). */
+export function isOwnerUnavailableError(e: unknown): e is OwnerUnavailableError {
+  return hasDepCode(e, 'DEP_OWNER_UNAVAILABLE');
+}
+
+/** Whether `e` says a message on a call subject was not a valid call (`DEP_BAD_CALL`). */
+export function isBadCallError(e: unknown): e is BadCallError {
+  return hasDepCode(e, 'DEP_BAD_CALL');
+}
+
+/**
+ * The class each code's errors are built with, so an error that crossed the
+ * wire is rebuilt as the subclass its owner threw (see {@link reviveDependencyError}).
+ */
+const classOf: Record<DepErrorCode, { prototype: DependencyError; name: string }> = {
+  DEP_CIRCUIT_OPEN: CircuitOpenError,
+  DEP_OVERLOADED: OverloadedError,
+  DEP_TIMEOUT: DependencyTimeoutError,
+  DEP_UNAVAILABLE: UnavailableError,
+  DEP_SERVER_ERROR: ServerError,
+  DEP_RATE_LIMITED: RateLimitedError,
+  DEP_REJECTED: RejectedError,
+  DEP_BAD_RESPONSE: BadResponseError,
+  DEP_ACTOR_RESTARTED: ActorRestartedError,
+  DEP_TARGET_FORBIDDEN: TargetForbiddenError,
+  DEP_OWNER_UNAVAILABLE: OwnerUnavailableError,
+  DEP_BAD_CALL: BadCallError,
+};
+
+/** A dependency error as it travels between instances (JSON). */
+export interface DependencyErrorWire {
+  code: DepErrorCode;
+  /** Without the `<dependency>: ` prefix. */
+  message: string;
+  retryAfterMs?: number;
+  upstreamStatus?: number;
+  details?: unknown;
+}
+
+/** Whether `code` is one of {@link DepErrorCodes}. */
+export function isDepErrorCode(code: unknown): code is DepErrorCode {
+  return typeof code === 'string' && depCodes.has(code);
+}
+
+/** The JSON form of a dependency error (pure). */
+export function dependencyErrorToWire(e: DependencyError): DependencyErrorWire {
+  const prefix = `${e.dependency}: `;
+  const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  return { code: e.code, message, retryAfterMs: e.retryAfterMs, upstreamStatus: e.upstreamStatus, details: e.details };
+}
+
+/**
+ * Rebuilds an error from its JSON form as the same subclass, with the same
+ * code, `retriable`, `retryAfterMs` and message, so callers' type guards and
+ * retry decisions see what the owner saw.
+ */
+export function reviveDependencyError(dependency: string, wire: DependencyErrorWire): DependencyError {
+  const e = new DependencyError(wire.code, dependency, wire.message, {
+    retryAfterMs: wire.retryAfterMs,
+    upstreamStatus: wire.upstreamStatus,
+    details: wire.details,
+  });
+  const cls = classOf[wire.code];
+  Object.setPrototypeOf(e, cls.prototype);
+  e.name = cls.name;
+  return e;
 }
 
 /**

@@ -1,13 +1,14 @@
 import { createActor, type Actor, type ActorRefFrom, type InspectionEvent, type Observer } from 'xstate';
 import type { Log } from '../log.js';
+import type { BreakerRecord } from './breaker.js';
 import { traceDependencyCalls } from './callSpans.js';
-import { createCaller, type SupervisedCaller } from './caller.js';
+import { createCaller, type DependencyCaller, type SupervisedCaller } from './caller.js';
 import type { DependencyDefinition } from './definition.js';
-import type { DependencyLogic } from './dependencyMachine.js';
-import { ActorRestartedError } from './errors.js';
+import { breakerRecordOf, type DependencyLogic } from './dependencyMachine.js';
+import { ActorRestartedError, OwnerUnavailableError } from './errors.js';
 import type { DepEvent, DepEventListener } from './dependencyEvents.js';
 import { resolveDependencyOptions } from './options.js';
-import { availabilityOf, describeDependency, describeRestarting, type Availability, type DependencyStatus } from './status.js';
+import { availabilityOf, describeDependency, describeElsewhere, describeRestarting, type Availability, type DependencyStatus } from './status.js';
 import { createSupervisorMachine, type RestartPolicy, type SupervisorLogic } from './supervisor.js';
 
 /** Options of {@link startDependencies}. */
@@ -27,6 +28,24 @@ export interface StartDependenciesOptions {
    * @default undefined (silent)
    */
   log?: Log;
+  /**
+   * Dependencies whose actor starts only on {@link DependencyRuntime.acquire}
+   * (cluster-scoped ones, while another instance may own them).
+   * @default [] (every actor starts now)
+   */
+  deferred?: readonly string[];
+  /**
+   * Wraps each dependency's local caller, e.g. to forward calls to the
+   * instance that owns it; the handles are built over what it returns.
+   * @default undefined (handles call the local actor)
+   */
+  routeCalls?: (name: string, local: DependencyCaller<unknown>, accepts: (request: unknown) => boolean) => DependencyCaller<unknown>;
+  /**
+   * The breaker of a dependency this instance does not run, as its owner
+   * last recorded it (for `status()` and the consumers' gate).
+   * @default undefined (unknown: shown closed)
+   */
+  remoteBreaker?: (name: string) => BreakerRecord | undefined;
 }
 
 /** The typed handles of a set of definitions, by name. */
@@ -63,6 +82,14 @@ export interface DependencyRuntime<D> {
    * dispose is logged, never thrown.
    */
   stop(): Promise<void>;
+  /** Starts a deferred dependency's actor (this instance took its lease), from the previous owner's breaker. */
+  acquire(name: string, restore?: BreakerRecord): void;
+  /** Stops a dependency's actor (its lease ended): calls in flight are aborted, waiting callers get `DEP_OWNER_UNAVAILABLE`. */
+  release(name: string, reason: string): void;
+  /** Whether this instance runs `name`'s actor now. */
+  holds(name: string): boolean;
+  /** The breaker of a running actor as a record to hand over; undefined when not running here. */
+  breakerRecord(name: string): BreakerRecord | undefined;
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) => U): Record<string, U> {
@@ -93,7 +120,7 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
   // Resolved here so a bad option throws now instead of crash-looping the actor.
   const resolved = mapValues(definitions, (d) => resolveDependencyOptions(d.options));
   const supervisor = createActor(createSupervisorMachine(mapValues(definitions, (d) => d.logic)), {
-    input: { dependencies: resolved, restart: options.restart },
+    input: { dependencies: resolved, restart: options.restart, deferred: options.deferred },
     inspect: options.inspect,
   });
   const listeners = new Set<DepEventListener>();
@@ -125,6 +152,7 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
 
   supervisor.on('*', (event) => {
     if (event.type === 'dep.crashed') callers[event.dependency]?.failPending(new ActorRestartedError(event.dependency, event.restartInMs));
+    if (event.type === 'dep.released') callers[event.dependency]?.failPending(new OwnerUnavailableError(event.dependency, event.reason));
     publish(event);
     // The new actor exists but has not started: attaching now catches its first transition.
     if (event.type === 'dep.started') attach(event.dependency);
@@ -134,13 +162,14 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
   const status = (name: string): DependencyStatus | undefined => {
     const child = supervisor.getSnapshot().context.children[name];
     if (!child) return undefined;
+    if (!child.held) return describeElsewhere(name, child, options.remoteBreaker?.(name), Date.now());
     const actor = actorOf(name);
     if (child.restartAt !== undefined || !actor) return describeRestarting(name, child);
     return describeDependency(actor.getSnapshot(), child.restarts, Date.now());
   };
 
   return {
-    deps: mapValues(definitions, (d, name) => d.createHandle(callers[name]!)) as HandlesOf<D>,
+    deps: mapValues(definitions, (d, name) => d.createHandle(options.routeCalls?.(name, callers[name]!, (r) => d.accepts(r)) ?? callers[name]!)) as HandlesOf<D>,
     names,
     supervisor,
     subscribe(listener) {
@@ -153,6 +182,15 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
       const s = status(name);
       if (!s) throw new RangeError(`unknown dependency '${name}'`);
       return availabilityOf(s, Date.now());
+    },
+    acquire: (name, restore) => supervisor.send({ type: 'supervisor.acquire', dependency: name, restore }),
+    release: (name, reason) => supervisor.send({ type: 'supervisor.release', dependency: name, reason }),
+    holds: (name) => supervisor.getSnapshot().context.children[name]?.held ?? false,
+    breakerRecord(name) {
+      const child = supervisor.getSnapshot().context.children[name];
+      const actor = supervisor.system.get(name);
+      if (!child?.held || child.restartAt !== undefined || !actor) return undefined;
+      return breakerRecordOf(actor.getSnapshot());
     },
     async stop() {
       supervisor.stop();

@@ -1,4 +1,4 @@
-import type { BreakerState } from './breaker.js';
+import type { BreakerRecord, BreakerState } from './breaker.js';
 import { nextProbeOf } from './breaker.js';
 import { breakerStateOf, type CallCounters, type DependencySnapshot } from './dependencyMachine.js';
 import { resolveDependencyOptions, type ResolvedDependencyOptions } from './options.js';
@@ -13,7 +13,9 @@ export type DependencyActivity =
   | 'pausedForRetryAfter'
   | 'probing'
   | 'refusing'
-  | 'restarting';
+  | 'restarting'
+  /** Another instance owns this cluster-scoped dependency; calls are forwarded to it. */
+  | 'elsewhere';
 
 /** One dependency, as `GET /actors` and the status page show it. */
 export interface DependencyStatus {
@@ -84,21 +86,47 @@ export function describeDependency(snapshot: DependencySnapshot, restarts: numbe
 
 /** Describes an actor the supervisor is about to restart (pure). */
 export function describeRestarting(name: string, child: SupervisedChild): DependencyStatus {
-  const options = resolveDependencyOptions(child.options);
-  return {
-    name,
+  return describeAbsent(name, child, {
     state: 'open',
     activity: 'restarting',
     since: child.lastCrashAt ?? 0,
     reason: `actor crashed: ${child.lastError ?? 'unknown error'}`,
+    nextProbeAt: child.restartAt,
+    pausedUntil: undefined,
+  });
+}
+
+/**
+ * Describes a cluster-scoped dependency this instance does not run (pure):
+ * its breaker comes from the owner's record, when one is known.
+ */
+export function describeElsewhere(name: string, child: SupervisedChild, record: BreakerRecord | undefined, at: number): DependencyStatus {
+  const pausedUntil = record?.pausedUntil;
+  return describeAbsent(name, child, {
+    state: record?.state ?? 'closed',
+    activity: 'elsewhere',
+    since: at,
+    reason: 'owned by another instance',
+    nextProbeAt: record?.state === 'open' ? record.nextProbeAt : undefined,
+    pausedUntil: pausedUntil !== undefined && pausedUntil > at ? pausedUntil : undefined,
+  });
+}
+
+/** A status with no live actor here: empty mailbox, no counters or tokens. */
+function describeAbsent(
+  name: string,
+  child: SupervisedChild,
+  own: Pick<DependencyStatus, 'state' | 'activity' | 'since' | 'reason' | 'nextProbeAt' | 'pausedUntil'>,
+): DependencyStatus {
+  return {
+    name,
+    ...own,
     queueLength: 0,
     inFlight: 0,
     counters: { ok: 0, failed: 0, rejected: 0 },
-    limits: limitsSummary(options),
+    limits: limitsSummary(resolveDependencyOptions(child.options)),
     tokens: {},
     tokenCapacity: {},
-    nextProbeAt: child.restartAt,
-    pausedUntil: undefined,
     restarts: child.restarts,
   };
 }

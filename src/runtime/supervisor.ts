@@ -1,5 +1,6 @@
 import { assertEvent, enqueueActions, setup, type AnyActorRef, type ErrorActorEvent } from 'xstate';
 import { cappedExponential } from './backoff.js';
+import type { BreakerRecord } from './breaker.js';
 import type { DependencyLogic, DependencySnapshot } from './dependencyMachine.js';
 import type { SupervisorEmitted } from './dependencyEvents.js';
 import type { DependencyOptions } from './options.js';
@@ -34,6 +35,11 @@ export interface SupervisedChild {
   readonly lastError: string | undefined;
   /** Epoch ms of the pending restart, while the actor is down. */
   readonly restartAt: number | undefined;
+  /**
+   * Whether this instance runs the actor: false for a cluster-scoped
+   * dependency while another instance owns it (`supervisor.acquire` starts it).
+   */
+  readonly held: boolean;
 }
 
 /** The supervisor's context. */
@@ -46,10 +52,22 @@ export interface SupervisorContext {
 export interface SupervisorInput {
   dependencies: Record<string, DependencyOptions>;
   restart?: RestartPolicy;
+  /**
+   * Dependencies not started now: each starts on `supervisor.acquire` (when
+   * this instance takes its lease) and stops on `supervisor.release`.
+   * @default [] (all start at once)
+   */
+  deferred?: readonly string[];
 }
 
 /** Events the supervisor handles. */
-export type SupervisorEvent = ErrorActorEvent<unknown, string> | { type: 'supervisor.restart'; dependency: string };
+export type SupervisorEvent =
+  | ErrorActorEvent<unknown, string>
+  | { type: 'supervisor.restart'; dependency: string }
+  /** This instance now owns `dependency`: start its actor from `restore`. */
+  | { type: 'supervisor.acquire'; dependency: string; restore?: BreakerRecord }
+  /** This instance no longer owns `dependency`: stop its actor, aborting its calls. */
+  | { type: 'supervisor.release'; dependency: string; reason: string };
 
 /** Delay before restarting after the `streak`-th crash in a row (pure). */
 export function restartDelay(streak: number, policy: Required<RestartPolicy>): number {
@@ -77,6 +95,7 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
     actions: {
       spawnAll: enqueueActions(({ context, enqueue }) => {
         for (const [name, child] of Object.entries(context.children)) {
+          if (!child.held) continue;
           // Emitted first: listeners attach to the new actor before it starts.
           enqueue.emit({ type: 'dep.started', dependency: name, restarts: 0, at: Date.now() });
           enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: child.options } });
@@ -86,7 +105,7 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
         assertEvent(event, 'xstate.error.actor.*');
         const name = event.actorId;
         const previous = context.children[name];
-        if (!previous) return;
+        if (!previous?.held) return;
         const at = Date.now();
         const fresh = previous.lastCrashAt === undefined || at - previous.lastCrashAt > context.policy.resetAfterMs;
         const crashStreak = fresh ? 1 : previous.crashStreak + 1;
@@ -104,11 +123,33 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
         assertEvent(event, 'supervisor.restart');
         const name = event.dependency;
         const previous = context.children[name];
-        if (!previous || previous.restartAt === undefined) return;
+        if (!previous?.held || previous.restartAt === undefined) return;
         const child = { ...previous, restarts: previous.restarts + 1, restartAt: undefined };
         enqueue.assign({ children: { ...context.children, [name]: child } });
         enqueue.emit({ type: 'dep.started', dependency: name, restarts: child.restarts, at: Date.now() });
         enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: child.options } });
+      }),
+      acquireChild: enqueueActions(({ context, event, enqueue }) => {
+        assertEvent(event, 'supervisor.acquire');
+        const name = event.dependency;
+        const previous = context.children[name];
+        if (!previous || previous.held) return;
+        enqueue.assign({ children: { ...context.children, [name]: { ...previous, held: true, restartAt: undefined } } });
+        enqueue.emit({ type: 'dep.started', dependency: name, restarts: previous.restarts, at: Date.now() });
+        enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: previous.options, restore: event.restore } });
+      }),
+      releaseChild: enqueueActions(({ context, event, enqueue, self }) => {
+        assertEvent(event, 'supervisor.release');
+        const name = event.dependency;
+        const previous = context.children[name];
+        if (!previous?.held) return;
+        const running: AnyActorRef | undefined = self.getSnapshot().children[name];
+        // Stopping a machine does not stop its I/O actors: abort the calls in flight.
+        enqueue(() => (running?.getSnapshot() as DependencySnapshot | undefined)?.context.lifetime.abort(new Error(event.reason)));
+        if (running) enqueue.stopChild(running);
+        enqueue.cancel(`restart:${name}`);
+        enqueue.assign({ children: { ...context.children, [name]: { ...previous, held: false, restartAt: undefined } } });
+        enqueue.emit({ type: 'dep.released', dependency: name, reason: event.reason, at: Date.now() });
       }),
     },
   }).createMachine({
@@ -117,7 +158,15 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
       children: Object.fromEntries(
         Object.entries(input.dependencies).map(([name, options]) => [
           name,
-          { options, restarts: 0, crashStreak: 0, lastCrashAt: undefined, lastError: undefined, restartAt: undefined },
+          {
+            options,
+            restarts: 0,
+            crashStreak: 0,
+            lastCrashAt: undefined,
+            lastError: undefined,
+            restartAt: undefined,
+            held: !input.deferred?.includes(name),
+          },
         ]),
       ),
       policy: {
@@ -130,6 +179,8 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
     on: {
       'xstate.error.actor.*': { actions: 'handleCrash' },
       'supervisor.restart': { actions: 'restartChild' },
+      'supervisor.acquire': { actions: 'acquireChild' },
+      'supervisor.release': { actions: 'releaseChild' },
     },
   });
 }

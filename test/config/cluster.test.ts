@@ -19,13 +19,19 @@ describe('loadClusterConfig', () => {
     expect(c.instanceId).to.equal(defaultInstanceId()).and.match(new RegExp(`-${process.pid}$`));
   });
 
-  it('reads NATS_REPLICAS, INSTANCE_ID and DEP_OWNER_LEASE_MS', () => {
-    expect(loadClusterConfig({ NATS_REPLICAS: '3', INSTANCE_ID: 'relay_a-1', DEP_OWNER_LEASE_MS: '4000' })).to.deep.equal({
+  it('reads NATS_REPLICAS, INSTANCE_ID, DEP_OWNER_LEASE_MS and BROWSER_SCOPE', () => {
+    expect(loadClusterConfig({ NATS_REPLICAS: '3', INSTANCE_ID: 'relay_a-1', DEP_OWNER_LEASE_MS: '4000', BROWSER_SCOPE: 'cluster' })).to.deep.equal({
       replicas: 3,
       instanceId: 'relay_a-1',
       depOwnerLeaseMs: 4000,
+      browserScope: 'cluster',
     });
+    expect(loadClusterConfig({}).browserScope).to.equal('instance');
     expect(loadClusterConfig({ NATS_REPLICAS: '5' }).replicas).to.equal(5);
+  });
+
+  it('refuses a BROWSER_SCOPE other than instance or cluster, naming the variable', () => {
+    expect(errorOf({ BROWSER_SCOPE: 'global' }).variable).to.equal('BROWSER_SCOPE');
   });
 
   for (const bad of ['0', '2', '4', 'three', '-1']) {

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
     expect(c.ingest.signatures.get('orders')?.scheme.name).to.equal('standard');
     expect(c.logLevel).to.equal('debug');
     expect(c.ingest.role).to.equal('edge');
+    expect(loadConfig({ SERVICE_ROLE: 'worker' }).ingest.role).to.equal('worker');
   });
 
   for (const [name, value] of [
@@ -46,7 +47,7 @@ describe('loadConfig', () => {
     ['DUPLICATE_WINDOW', '120'],
     ['DUPLICATE_WINDOW', 'soon'],
     ['LOG_LEVEL', 'loud'],
-    ['SERVICE_ROLE', 'worker'],
+    ['SERVICE_ROLE', 'workers'],
     ['NATS_URL', 'http://x'],
     ['WEBHOOK_SECRET_ORDRES', 'some-long-secret'],
     ['WEBHOOK_SECRET_ORDERS', 'short'],

@@ -1,7 +1,7 @@
 import { createActor } from 'xstate';
 import { fromCall, type CallContext } from '../../src/runtime/performCall.js';
 import { createCaller, type CallOptions } from '../../src/runtime/caller.js';
-import type { ClosedBreaker, HalfOpenBreaker, OpenBreaker } from '../../src/runtime/breaker.js';
+import type { BreakerRecord, ClosedBreaker, HalfOpenBreaker, OpenBreaker } from '../../src/runtime/breaker.js';
 import { breakerStateOf, dependencyMachine } from '../../src/runtime/dependencyMachine.js';
 import type { DependencyEmitted } from '../../src/runtime/dependencyEvents.js';
 import type { DependencyOptions } from '../../src/runtime/options.js';
@@ -41,7 +41,7 @@ export function track<T>(promise: Promise<T>): Tracked<T> {
  * Starts a bare dependency actor named `fake` whose I/O never completes on
  * its own: `io` lists every call that reached the "network", in order.
  */
-export function startControlled(options: DependencyOptions = {}) {
+export function startControlled(options: DependencyOptions = {}, restore?: BreakerRecord) {
   const io: ControlledIo[] = [];
   const logic = dependencyMachine.provide({
     actors: {
@@ -50,7 +50,7 @@ export function startControlled(options: DependencyOptions = {}) {
       ),
     },
   });
-  const actor = createActor(logic, { input: { name: 'fake', options } });
+  const actor = createActor(logic, { input: { name: 'fake', options, restore } });
   const events: DependencyEmitted[] = [];
   actor.on('*', (e) => events.push(e));
   actor.start();

@@ -2,7 +2,7 @@ import sinon from 'sinon';
 import { track } from './controlledDependency.js';
 
 /** Epoch ms the fake clock starts at: a fixed date, so runs are alike. */
-const FAKE_EPOCH = 1_700_000_000_000;
+export const FAKE_EPOCH = 1_700_000_000_000;
 
 /**
  * What the fake clock replaces: timers and `Date` (XState's delays, the

@@ -52,6 +52,7 @@ const actorStatus: Json = {
       nextProbeAt: nullable({ type: 'number' }),
       pausedUntil: nullable({ type: 'number' }),
       restarts: int,
+      owner: nullable(object({ instance: str, since: { type: 'string', format: 'date-time' } })),
     },
     ['name', 'state', 'activity', 'since', 'reason', 'queueLength', 'inFlight', 'counters', 'limits', 'restarts'],
   ),

@@ -1,0 +1,64 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { CallOptions, DependencyCaller } from '../runtime/caller.js';
+import { OwnerUnavailableError, isDependencyError } from '../runtime/errors.js';
+import { callSubject, decodeReply, encodeWire } from './callWire.js';
+
+/** What {@link createRoutedCaller} needs to decide where a call goes. */
+export interface RouteOptions {
+  /** Whether this instance owns the dependency now (its lease). */
+  isOwner(): boolean;
+  /** The NATS connection, once there is one. */
+  nc(): NatsConnection | undefined;
+  /**
+   * How long a forwarded call may take, mailbox wait included; the owner
+   * refuses it up front with `DEP_OVERLOADED` when its queue cannot serve it in time.
+   */
+  deadlineMs: number;
+  /**
+   * Aborted when the lease passes to another instance: a call forwarded to
+   * the previous owner will get no answer, so it fails now instead of at its deadline.
+   * @default undefined (calls wait for their deadline)
+   */
+  ownerTerm?(): AbortSignal;
+}
+
+/**
+ * The caller a handle uses for a cluster-scoped dependency: the local actor
+ * while this instance owns it, otherwise a NATS request to the owner
+ * (`webhook-relay.dep.<name>.call`). The owner's error comes back as the
+ * same subclass; no owner answering is a retriable `DEP_OWNER_UNAVAILABLE`.
+ */
+export function createRoutedCaller(local: DependencyCaller<unknown>, route: RouteOptions): DependencyCaller<unknown> {
+  const { name } = local;
+  return {
+    name,
+    async call<Res>(request: unknown, options: CallOptions = {}): Promise<Res> {
+      if (route.isOwner()) return local.call<Res>(request, options);
+      const nc = route.nc();
+      if (!nc || nc.isClosed()) throw new OwnerUnavailableError(name, 'not connected to NATS');
+      const data = encodeWire({ request, cost: options.cost, deadlineMs: route.deadlineMs });
+      let answer;
+      const term = route.ownerTerm?.();
+      let onChange: (() => void) | undefined;
+      try {
+        const request = nc.request(callSubject(name), data, { timeout: route.deadlineMs });
+        const changed = new Promise<never>((_, reject) => {
+          onChange = () => reject(new Error('the owner changed while the call waited'));
+          term?.addEventListener('abort', onChange, { once: true });
+        });
+        request.catch(() => undefined);
+        answer = await Promise.race([request, changed]);
+      } catch (e) {
+        // No responders (no owner while the lease changes hands), timeout, disconnect.
+        throw new OwnerUnavailableError(name, e instanceof Error ? e.message : String(e), { cause: e });
+      } finally {
+        if (onChange) term?.removeEventListener('abort', onChange);
+      }
+      try {
+        return decodeReply(name, answer.data) as Res;
+      } catch (e) {
+        throw isDependencyError(e) ? e : new OwnerUnavailableError(name, String(e), { cause: e });
+      }
+    },
+  };
+}

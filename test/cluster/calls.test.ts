@@ -1,0 +1,216 @@
+import { expect } from 'chai';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createLogger } from '../../src/log.js';
+import { ensureClusterBuckets } from '../../src/cluster/buckets.js';
+import { BreakerWriter, readBreaker } from '../../src/cluster/breakerState.js';
+import { decodeEnvelope, encodeWire } from '../../src/cluster/callWire.js';
+import { estimatedWaitMs, serveCalls } from '../../src/cluster/callServer.js';
+import { createRoutedCaller } from '../../src/cluster/routedCaller.js';
+import type { DependencyCaller } from '../../src/runtime/caller.js';
+import { CircuitOpenError, RateLimitedError, isBadCallError, isCircuitOpenError, isRateLimitedError, type DependencyError } from '../../src/runtime/errors.js';
+import type { DependencyStatus } from '../../src/runtime/status.js';
+import { failureOf } from '../helpers/outcomes.js';
+import { TestNats } from '../helpers/natsServer.js';
+
+const log = createLogger('silent');
+
+function statusWith(queueLength: number, over: Partial<DependencyStatus> = {}): DependencyStatus {
+  return {
+    name: 'fake',
+    state: 'closed',
+    activity: 'idle',
+    since: 0,
+    reason: '',
+    queueLength,
+    inFlight: 0,
+    counters: { ok: 0, failed: 0, rejected: 0 },
+    limits: { rate: 2, burst: 1, concurrency: 1, maxQueue: 100, timeoutMs: 1000 },
+    tokens: {},
+    tokenCapacity: {},
+    nextProbeAt: undefined,
+    pausedUntil: undefined,
+    restarts: 0,
+    ...over,
+  };
+}
+
+describe('call envelope', () => {
+  it('refuses what is not a call with DEP_BAD_CALL, naming what is wrong', () => {
+    const enc = (s: string) => new TextEncoder().encode(s);
+    for (const [junk, why] of [
+      ['{', 'not JSON'],
+      ['[1]', 'not a JSON object'],
+      ['{"request": "x", "deadlineMs": 5}', '`request`'],
+      ['{"request": {}, "deadlineMs": -1}', '`deadlineMs`'],
+      ['{"request": {}, "deadlineMs": 5, "cost": {"calls": "one"}}', '`cost`'],
+    ] as const) {
+      let error: unknown;
+      try {
+        decodeEnvelope('fake', enc(junk));
+      } catch (e) {
+        error = e;
+      }
+      expect(isBadCallError(error), junk).to.equal(true);
+      expect((error as Error).message).to.contain(why);
+    }
+  });
+
+  it('carries byte arrays as bytes', () => {
+    const content = new Uint8Array([0, 1, 2, 250]);
+    const back = decodeEnvelope('fake', encodeWire({ request: { kind: 'upload', content }, deadlineMs: 10 }));
+    expect((back.request as { content: Uint8Array }).content).to.be.instanceOf(Uint8Array).and.deep.equal(content);
+  });
+});
+
+describe('estimatedWaitMs', () => {
+  it('counts the calls ahead at the rate, after a 429 pause', () => {
+    expect(estimatedWaitMs(statusWith(0), 0)).to.equal(0);
+    expect(estimatedWaitMs(statusWith(4), 0)).to.equal(2000);
+    expect(estimatedWaitMs(statusWith(4, { pausedUntil: 500 }), 0)).to.equal(2500);
+  });
+});
+
+describe('routed caller and call server over NATS', () => {
+  let nats: TestNats;
+  let owner: NatsConnection;
+  let caller: NatsConnection;
+  let sub: Subscription | undefined;
+  let owning = true;
+  let status = statusWith(0);
+  let answer: (request: unknown) => Promise<unknown> = async (request) => ({ echoed: request });
+  const local: DependencyCaller<unknown> = { name: 'fake', call: <R>(request: unknown) => answer(request) as Promise<R> };
+  const neverLocal: DependencyCaller<unknown> = { name: 'fake', call: () => Promise.reject(new Error('must not be called locally')) };
+
+  before(async () => {
+    nats = await TestNats.start();
+    owner = await connect({ servers: nats.url });
+    caller = await connect({ servers: nats.url });
+  });
+
+  // Flushed, so the server knows of each (un)subscription before the next request.
+  beforeEach(async () => {
+    owning = true;
+    status = statusWith(0);
+    answer = async (request) => ({ echoed: request });
+    sub = serveCalls({ nc: owner, local, accepts: (r) => (r as { kind?: unknown }).kind !== 'drop', isOwner: () => owning, status: () => status, log });
+    await owner.flush();
+  });
+
+  afterEach(async () => {
+    sub?.unsubscribe();
+    await owner.flush();
+  });
+
+  after(async () => {
+    await owner.close();
+    await caller.close();
+    await nats.dispose();
+  });
+
+  const remote = (deadlineMs = 5000) => createRoutedCaller(neverLocal, { isOwner: () => false, nc: () => caller, deadlineMs });
+
+  it('calls the local actor while it owns the dependency', async () => {
+    const routed = createRoutedCaller(local, { isOwner: () => true, nc: () => undefined, deadlineMs: 1000 });
+    expect(await routed.call({ asin: 'A' })).to.deep.equal({ echoed: { asin: 'A' } });
+  });
+
+  it('forwards to the owner and returns its result', async () => {
+    expect(await remote().call({ kind: 'book', asin: 'B08G9PRS1K' })).to.deep.equal({ echoed: { kind: 'book', asin: 'B08G9PRS1K' } });
+  });
+
+  it("rethrows the owner's error as the same class, code and retry hint", async () => {
+    answer = () => Promise.reject(new CircuitOpenError('fake', 4200));
+    const open = await failureOf(remote().call({}));
+    expect(open).to.be.instanceOf(CircuitOpenError);
+    expect(isCircuitOpenError(open)).to.equal(true);
+    expect(open.retryAfterMs).to.equal(4200);
+    expect(open.retriable).to.equal(true);
+    expect(open.message).to.equal('fake: circuit open, next probe in 4200 ms');
+    answer = () => Promise.reject(new RateLimitedError('fake', 3000));
+    const limited = await failureOf(remote().call({}));
+    expect(isRateLimitedError(limited)).to.equal(true);
+    expect(limited.upstreamStatus).to.equal(429);
+  });
+
+  it('refuses up front with DEP_OVERLOADED when the queue cannot serve the call before its deadline', async () => {
+    let called = false;
+    answer = async () => (called = true);
+    status = statusWith(10); // 5 s of queue at 2 calls/s, plus a 1 s timeout
+    const e = await failureOf(remote(5000).call({}));
+    expect(e.code).to.equal('DEP_OVERLOADED');
+    expect(e.retriable).to.equal(true);
+    expect(called).to.equal(false);
+    expect(await remote(7000).call({})).to.equal(true);
+  });
+
+  it('refuses a request the dependency does not know with DEP_BAD_CALL, without calling it', async () => {
+    let called = false;
+    answer = async () => (called = true);
+    const e = await failureOf(remote().call({ kind: 'drop' }));
+    expect(e.code).to.equal('DEP_BAD_CALL');
+    expect(e.retriable).to.equal(false);
+    expect(called).to.equal(false);
+  });
+
+  it('answers DEP_OWNER_UNAVAILABLE once its lease has ended', async () => {
+    owning = false;
+    const e = await failureOf(remote().call({}));
+    expect(e.code).to.equal('DEP_OWNER_UNAVAILABLE');
+  });
+
+  it('fails a forwarded call at once when the lease passes to another instance', async () => {
+    answer = () => new Promise(() => undefined); // the old owner never answers
+    const term = new AbortController();
+    const routed = createRoutedCaller(neverLocal, { isOwner: () => false, nc: () => caller, deadlineMs: 30_000, ownerTerm: () => term.signal });
+    const pending = failureOf(routed.call({}));
+    await caller.flush();
+    const changedAt = Date.now();
+    term.abort();
+    const e = await pending;
+    expect(e.code).to.equal('DEP_OWNER_UNAVAILABLE');
+    expect(e.message).to.contain('owner changed');
+    expect(Date.now() - changedAt).to.be.below(1000);
+  });
+
+  it('fails retriably with DEP_OWNER_UNAVAILABLE when no owner answers', async () => {
+    sub!.unsubscribe();
+    await owner.flush();
+    const e: DependencyError = await failureOf(remote().call({}));
+    expect(e.code).to.equal('DEP_OWNER_UNAVAILABLE');
+    expect(e.retriable).to.equal(true);
+  });
+});
+
+describe('BreakerWriter on a real KV bucket', () => {
+  let nats: TestNats;
+  let nc: NatsConnection;
+
+  before(async () => {
+    nats = await TestNats.start();
+    nc = await connect({ servers: nats.url });
+  });
+
+  after(async () => {
+    await nc.close();
+    await nats.dispose();
+  });
+
+  it("refuses a deposed owner's write once the next owner has written", async () => {
+    const { state } = await ensureClusterBuckets(nc, 1);
+    const old = new BreakerWriter(state, 'audnex', { instance: 'a', token: 1 }, undefined, log);
+    old.write({ state: 'closed', consecutiveFailures: 1 });
+    await old.flush();
+    const handed = await readBreaker(state, 'audnex');
+    expect(handed!.stored.breaker).to.deep.equal({ state: 'closed', consecutiveFailures: 1 });
+
+    const stale = new BreakerWriter(state, 'audnex', { instance: 'a', token: 1 }, handed!.revision, log);
+    const next = new BreakerWriter(state, 'audnex', { instance: 'b', token: 9 }, handed!.revision, log);
+    next.write({ state: 'open', openedAt: 1, trips: 1, nextProbeAt: 2 });
+    await next.flush();
+    stale.write({ state: 'closed', consecutiveFailures: 0 });
+    await stale.flush();
+    const now = await readBreaker(state, 'audnex');
+    expect(now!.stored).to.include({ instance: 'b', token: 9 });
+    expect(now!.stored.breaker.state).to.equal('open');
+  });
+});
