@@ -73,7 +73,7 @@ async function scenario(instances: number, replicas: number): Promise<Run> {
         requests: [
           {
             method: 'POST',
-            setupRequest: (req: any) => {
+            setupRequest: (req: autocannon.Request) => {
               const i = n++;
               return { ...req, headers: { 'content-type': 'application/json', 'webhook-id': `bench-${i}` }, body: orderBody(i) };
             },

@@ -112,13 +112,15 @@ export interface StoredProgress {
 /** Polls the message count of `KV_orders` every `intervalMs` (the stored orders). */
 export function watchStoredOrders(jsm: JetStreamManager, intervalMs = 50): StoredProgress {
   const progress: StoredProgress = { stored: 0, firstAt: 0, lastAt: 0, stop: () => clearInterval(poll) };
-  const poll = setInterval(async () => {
+  // The interval does not wait for a sample; each one settles on its own.
+  const sample = async () => {
     const s = (await jsm.streams.info('KV_orders').catch(() => undefined))?.state.messages ?? 0;
     if (s > progress.stored) {
       if (progress.stored === 0) progress.firstAt = Date.now();
       progress.lastAt = Date.now();
       progress.stored = s;
     }
-  }, intervalMs);
+  };
+  const poll = setInterval(() => void sample(), intervalMs);
   return progress;
 }

@@ -6,7 +6,7 @@ import type { DependencyStatus } from '../runtime/status.js';
  * Subject every processing instance answers with the state of the
  * dependencies it runs (`nats req webhook-relay.ops.actors '' --replies 0`).
  */
-export const ACTORS_SUBJECT = 'webhook-relay.ops.actors';
+const ACTORS_SUBJECT = 'webhook-relay.ops.actors';
 
 /** One instance's answer on {@link ACTORS_SUBJECT}. */
 export interface InstanceActors {

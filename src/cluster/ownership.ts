@@ -82,7 +82,7 @@ export class DependencyOwnership {
     this.nc = nc;
     const watched = await watchBreakers(buckets.state, this.o.log);
     this.remote = watched.records;
-    this.stoppers.push(watched.stop);
+    this.stoppers.push(() => watched.stop());
     const owners = await buckets.owners.watch();
     this.stoppers.push(() => owners.stop());
     void (async () => {

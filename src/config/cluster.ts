@@ -28,7 +28,7 @@ export interface ClusterConfig {
 }
 
 /** Dependencies with one owner across the cluster, whatever the settings. */
-export const CLUSTER_SCOPED = ['audnex', 'mam', 'openai', 'botpress'] as const;
+const CLUSTER_SCOPED = ['audnex', 'mam', 'openai', 'botpress'] as const;
 
 /** The dependencies with one owner across the cluster under `config`. */
 export function clusterScoped(config: ClusterConfig): string[] {

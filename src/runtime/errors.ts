@@ -238,11 +238,6 @@ export function isActorRestartedError(e: unknown): e is ActorRestartedError {
   return hasDepCode(e, 'DEP_ACTOR_RESTARTED');
 }
 
-/** Whether `e` says the dependency's owner could not be reached (`DEP_OWNER_UNAVAILABLE`). */
-export function isOwnerUnavailableError(e: unknown): e is OwnerUnavailableError {
-  return hasDepCode(e, 'DEP_OWNER_UNAVAILABLE');
-}
-
 /** Whether `e` says a message on a call subject was not a valid call (`DEP_BAD_CALL`). */
 export function isBadCallError(e: unknown): e is BadCallError {
   return hasDepCode(e, 'DEP_BAD_CALL');

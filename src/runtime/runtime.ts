@@ -188,7 +188,7 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
     holds: (name) => supervisor.getSnapshot().context.children[name]?.held ?? false,
     breakerRecord(name) {
       const child = supervisor.getSnapshot().context.children[name];
-      const actor = supervisor.system.get(name);
+      const actor = actorOf(name);
       if (!child?.held || child.restartAt !== undefined || !actor) return undefined;
       return breakerRecordOf(actor.getSnapshot());
     },
