@@ -37,6 +37,8 @@ describe('one trace per webhook', function () {
     // Two instances that share nothing but NATS: the trace context can only cross in the message headers.
     edge = await startTestService(nats, env, { edge: true, processing: false });
     processing = await startTestService(nats, env, { edge: false, processing: true });
+    // Calls made before the instance owns its dependencies are retried; this test is about one delivery.
+    await waitFor('the processing instance to own audnex and mam', () => ['audnex', 'mam'].every((d) => processing!.ownership?.isOwner(d)), { timeoutMs: 20_000 });
   });
 
   after(async () => {
