@@ -69,29 +69,26 @@ export interface ServiceStats {
   /** `DEAD_LETTERS`; null when NATS is not reachable. */
   deadLetters: StreamStats | null;
   /** What the ingest protection did. */
-  protection: {
-    rateLimited: number;
-    connectionsRefused: number;
-    slowClientsClosed: number;
-    openConnections: number;
-    sseClients: number;
-    sseDropped: number;
-  };
+  protection: ProtectionCounters;
   nats: { ready: boolean; reason: string };
 }
 
-/** The edge's counters, read back from (possibly aggregated) metrics. */
-export interface IngestCounters {
-  received: Record<string, number>;
-  published: Record<string, number>;
-  duplicates: Record<string, number>;
-  refusedByCode: Record<string, number>;
+/** What the ingest protection did: refusals, slow senders, open connections and live-feed clients. */
+export interface ProtectionCounters {
   rateLimited: number;
   connectionsRefused: number;
   slowClientsClosed: number;
   openConnections: number;
   sseClients: number;
   sseDropped: number;
+}
+
+/** The edge's counters, read back from (possibly aggregated) metrics. */
+export interface IngestCounters extends ProtectionCounters {
+  received: Record<string, number>;
+  published: Record<string, number>;
+  duplicates: Record<string, number>;
+  refusedByCode: Record<string, number>;
 }
 
 /**
