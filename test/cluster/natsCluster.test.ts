@@ -104,10 +104,16 @@ describe('the service on a three-node NATS cluster', function () {
       const ids = new Map<string, number>();
       for (const { id } of acked) ids.set(id, (ids.get(id) ?? 0) + 1);
       expect([...ids.values()].every((c) => c === 1)).to.equal(true);
-      for (const { id, seq } of acked) {
-        const m = await jsm.streams.getMessage('WEBHOOKS', { seq });
-        expect(m?.header.get('Webhook-Id'), `seq ${seq}`).to.equal(id);
+      // Acknowledged = stored, counted per delivery id: read every stored webhook once.
+      const { state } = await jsm.streams.info('WEBHOOKS');
+      const stored = new Map<string, number>();
+      for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage('WEBHOOKS', { seq }).catch(() => undefined);
+        const id = m?.header.get('Webhook-Id');
+        if (id) stored.set(id, (stored.get(id) ?? 0) + 1);
       }
+      const missing = acked.filter(({ id }) => stored.get(id) !== 1).map(({ id, seq }) => `${id} (acked as seq ${seq}, stored ${stored.get(id) ?? 0}×)`);
+      expect(missing, 'acknowledged but not stored exactly once').to.deep.equal([]);
     } finally {
       await nc.close();
     }
