@@ -8,7 +8,9 @@ const STREAMS = ['WEBHOOKS', 'DEAD_LETTERS', 'ADVISORIES'];
 const BUCKETS = ['webhook-status', 'orders', 'audiobooks', 'pages', 'sessions', 'dependency-owners', 'dependency-state'];
 
 describe('the service on a three-node NATS cluster', function () {
-  this.timeout(120_000);
+  // Leader elections and reconnects take longer on a loaded machine; the
+  // properties under test are what is answered and stored, not how fast.
+  this.timeout(300_000);
   let cluster: NatsCluster;
   let service: RunningService | undefined;
 
@@ -74,7 +76,11 @@ describe('the service on a three-node NATS cluster', function () {
         const id = `node-loss-${n++}`;
         const res = await postWebhook(service!.url, 'orders', ORDER_BODY, { 'webhook-id': id });
         if (res.status === 202) acked.push({ id, seq: res.json.seq });
-        else refused.push({ at: Date.now(), code: `${res.status} ${res.json?.error?.code}` });
+        else {
+          refused.push({ at: Date.now(), code: `${res.status} ${res.json?.error?.code}` });
+          // A sender backs off after a 503 (bounded by the count above either way).
+          await new Promise((r) => setTimeout(r, 50));
+        }
       }
     };
     const senders = [sender(), sender(), sender()];
@@ -84,11 +90,11 @@ describe('the service on a three-node NATS cluster', function () {
       const killedAt = Date.now();
       await cluster.kill(leader);
       const beforeKill = acked.length;
-      await waitFor('100 more stored with the leader gone', () => acked.length >= beforeKill + 100, { timeoutMs: 30_000 });
+      await waitFor('100 more stored with the leader gone', () => acked.length >= beforeKill + 100, { timeoutMs: 90_000 });
       const backAfterMs = Date.now() - killedAt;
       await cluster.restart(leader, { wait: false });
       const beforeRestart = acked.length;
-      await waitFor('100 more stored after the restart', () => acked.length >= beforeRestart + 100, { timeoutMs: 30_000 });
+      await waitFor('100 more stored after the restart', () => acked.length >= beforeRestart + 100, { timeoutMs: 90_000 });
       sending = false;
       await Promise.all(senders);
       const span = refused.length ? (refused.at(-1)!.at - refused[0]!.at) / 1000 : 0;
