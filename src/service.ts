@@ -166,16 +166,19 @@ export async function startService(
       : undefined;
   let processor: Processor | undefined;
   const processorReady = actors
-    ? startProcessor({ config, link, handlers: pipelines, validator, actors, log }).then(
-        (p) => {
-          ops.watchProcessing(p.events);
-          return (processor = p);
-        },
-        (e) => {
-          log.fatal({ err: e }, 'processing did not start');
-          return undefined;
-        },
-      )
+    ? Promise.resolve(ownershipReady)
+        .then(() => ownership?.whenOwnersKnown(config.cluster.depOwnerLeaseMs))
+        .then(() => startProcessor({ config, link, handlers: pipelines, validator, actors, log }))
+        .then(
+          (p) => {
+            ops.watchProcessing(p.events);
+            return (processor = p);
+          },
+          (e) => {
+            log.fatal({ err: e }, 'processing did not start');
+            return undefined;
+          },
+        )
     : undefined;
 
 

@@ -152,6 +152,18 @@ export class DependencyOwnership {
     this.ownerTerms.set(name, new AbortController());
   }
 
+  /**
+   * Resolves once every cluster-scoped dependency has an owner (this
+   * instance or another), or after `timeoutMs`: processing that starts
+   * earlier would send its first calls to nobody and retry them.
+   */
+  async whenOwnersKnown(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.o.names.every((name) => this.isOwner(name) || this.ownerOf.has(name)) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /** The instance holding `name`'s lease and since when, as `dependency-owners` says. */
   owner(name: string): { instance: string; since: string } | undefined {
     return this.ownerOf.get(name);
