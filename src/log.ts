@@ -4,9 +4,11 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 export type Log = Logger;
 
 /**
- * Creates the service's JSON logger.
+ * Creates the service's JSON logger; every line names the service, the
+ * instance (`INSTANCE_ID`) and the process.
  * @param level pino level; `silent` turns logging off (tests).
+ * @param instance `INSTANCE_ID`, left out when not given (tools and tests).
  */
-export function createLogger(level: LevelWithSilent = 'info'): Log {
-  return pino({ level, base: { service: 'webhook-relay' } });
+export function createLogger(level: LevelWithSilent = 'info', instance?: string): Log {
+  return pino({ level, base: { service: 'webhook-relay', ...(instance === undefined ? {} : { instance }), pid: process.pid } });
 }

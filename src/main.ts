@@ -11,7 +11,6 @@ import { assertListenable } from './http/listen.js';
 import { createLogger, type Log } from './log.js';
 import { startEmbeddedNats } from './nats/embedded.js';
 import type { LocalNats } from './nats/localServer.js';
-import { startOpsHub } from './ops/opsHub.js';
 import { startService, type RunningService } from './service.js';
 import { startTracing, type Tracing } from './tracing/sdk.js';
 
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
   // Before anything else, so every span of this process reaches the SDK (the OTEL_* variables configure it).
   tracing = startTracing(process.env);
   const config = loadConfigOrExit();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.cluster.instanceId);
 
   if (isEdgeWorker()) {
     const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false, listenAfterReadyMs: 10_000 });
@@ -123,17 +122,15 @@ async function main(): Promise<void> {
       await processing.stop(1000);
       await embedded?.stop();
     });
-    // The workers' /stats, /actors, /metrics and /events are answered from here.
-    const opsHub = startOpsHub(processing.ops.local!, { log });
     const stopAll = async () => {
       await workers.stop();
-      opsHub.stop();
       await processing.stop();
       await embedded?.stop();
     };
     const workers = startEdgeWorkers({
       count: config.ingest.workers,
-      env: { NATS_URL: natsUrl },
+      // The workers belong to this instance: same INSTANCE_ID in logs, metrics and the operating view.
+      env: { NATS_URL: natsUrl, INSTANCE_ID: config.cluster.instanceId },
       log,
       // The worker has said why (PORT taken, ...); a replacement would fail the same way.
       onUnrecoverable: (code) => {

@@ -114,7 +114,14 @@ export async function startService(
     },
   });
 
-  const ops = createOperatingView({ link, sources: sources.keys(), askPrimary: !roles.processing && isEdgeWorker() });
+  const ops = createOperatingView({
+    link,
+    sources: sources.keys(),
+    instance: config.cluster.instanceId,
+    role: isEdgeWorker() ? 'edgeWorker' : roles.processing ? 'primary' : 'edge',
+    processing: roles.processing,
+    log,
+  });
 
   let server: Server | undefined;
   let url = '';
@@ -153,7 +160,6 @@ export async function startService(
       subscribe: (l) => runtime.subscribe(l),
       status: (name) => runtime.status(name),
       statuses: () => runtime.statuses(),
-      clusterStatuses: () => ownership.clusterStatuses(runtime),
       owner: (name) => ownership.owner(name),
     });
   }

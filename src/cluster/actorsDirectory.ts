@@ -6,39 +6,40 @@ import type { DependencyStatus } from '../runtime/status.js';
  * Subject every processing instance answers with the state of the
  * dependencies it runs (`nats req webhook-relay.ops.actors '' --replies 0`).
  */
-const ACTORS_SUBJECT = 'webhook-relay.ops.actors';
+export const ACTORS_SUBJECT = 'webhook-relay.ops.actors';
 
 /** One instance's answer on {@link ACTORS_SUBJECT}. */
 export interface InstanceActors {
   instance: string;
+  /** The dependencies whose actors run in this instance. */
   dependencies: DependencyStatus[];
+  /** Of those, the cluster-scoped ones it holds the lease of, with the lease's start (ISO 8601). */
+  owned: Record<string, string>;
+}
+
+/** Whether a decoded answer is an {@link InstanceActors}. */
+export function isInstanceActors(v: unknown): v is InstanceActors {
+  if (typeof v !== 'object' || v === null) return false;
+  const a = v as Partial<InstanceActors>;
+  return (
+    typeof a.instance === 'string' &&
+    Array.isArray(a.dependencies) &&
+    a.dependencies.every((d) => typeof d === 'object' && d !== null && typeof d.name === 'string' && typeof d.state === 'string') &&
+    typeof a.owned === 'object' &&
+    a.owned !== null &&
+    Object.values(a.owned).every((since) => typeof since === 'string')
+  );
 }
 
 /**
  * Answers {@link ACTORS_SUBJECT} with this instance's running dependencies.
  * @returns the subscription
  */
-export function serveActors(nc: NatsConnection, instance: string, held: () => DependencyStatus[], log: Log): Subscription {
+export function serveActors(nc: NatsConnection, held: () => InstanceActors, log: Log): Subscription {
   return nc.subscribe(ACTORS_SUBJECT, {
     callback: (err, msg) => {
       if (err) return log.warn({ err }, 'actors subscription failed');
-      msg.respond(JSON.stringify({ instance, dependencies: held() } satisfies InstanceActors));
+      msg.respond(JSON.stringify(held()));
     },
   });
-}
-
-/**
- * Asks every live instance for its running dependencies and collects the
- * answers that arrive within `maxWaitMs`.
- */
-export async function gatherActors(nc: NatsConnection, maxWaitMs = 300): Promise<InstanceActors[]> {
-  const answers: InstanceActors[] = [];
-  try {
-    for await (const msg of await nc.requestMany(ACTORS_SUBJECT, '', { strategy: 'timer', maxWait: maxWaitMs })) {
-      answers.push(msg.json<InstanceActors>());
-    }
-  } catch {
-    // No responders or a closed connection: whatever arrived is the answer.
-  }
-  return answers;
 }

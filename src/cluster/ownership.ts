@@ -4,11 +4,10 @@ import type { BreakerRecord } from '../runtime/breaker.js';
 import type { DependencyCaller } from '../runtime/caller.js';
 import type { DependencyRuntime } from '../runtime/runtime.js';
 import type { ClusterBuckets } from './buckets.js';
-import { gatherActors, serveActors } from './actorsDirectory.js';
+import { serveActors, type InstanceActors } from './actorsDirectory.js';
 import { BreakerWriter, readBreaker, watchBreakers } from './breakerState.js';
 import { serveCalls } from './callServer.js';
 import { DependencyLease, type LeaseValue } from './lease.js';
-import type { DependencyStatus } from '../runtime/status.js';
 import { createRoutedCaller } from './routedCaller.js';
 
 /** Options of {@link DependencyOwnership}. */
@@ -97,7 +96,7 @@ export class DependencyOwnership {
         if (before && (before.instance !== after?.instance || before.since !== after?.since)) this.newOwnerTerm(e.key);
       }
     })().catch((err: unknown) => this.o.log.warn({ err }, 'watching dependency-owners stopped'));
-    const served = serveActors(nc, this.o.instance, () => runtime.statuses().filter((d) => runtime.holds(d.name)), this.o.log);
+    const served = serveActors(nc, () => this.held(runtime), this.o.log);
     this.stoppers.push(() => served.unsubscribe());
     for (const name of this.o.names) {
       const lease: DependencyLease = new DependencyLease({
@@ -169,20 +168,15 @@ export class DependencyOwnership {
     return this.ownerOf.get(name);
   }
 
-  /**
-   * Every dependency as its owner sees it: the local status for those run
-   * here, the owning instance's answer for the others (the recorded breaker
-   * when the owner does not answer in time).
-   */
-  async clusterStatuses(runtime: DependencyRuntime<unknown>): Promise<DependencyStatus[]> {
-    const local = runtime.statuses();
-    if (!local.some((d) => d.activity === 'elsewhere') || !this.nc) return local;
-    const answers = await gatherActors(this.nc);
-    return local.map((d) => {
-      if (d.activity !== 'elsewhere') return d;
-      const owner = this.ownerOf.get(d.name)?.instance;
-      return answers.find((a) => a.instance === owner)?.dependencies.find((r) => r.name === d.name) ?? d;
-    });
+  /** What this instance runs: its answer on `webhook-relay.ops.actors`. */
+  private held(runtime: DependencyRuntime<unknown>): InstanceActors {
+    const dependencies = runtime.statuses().filter((d) => runtime.holds(d.name));
+    const owned: Record<string, string> = {};
+    for (const d of dependencies) {
+      const owner = this.ownerOf.get(d.name);
+      if (owner?.instance === this.o.instance) owned[d.name] = owner.since;
+    }
+    return { instance: this.o.instance, dependencies, owned };
   }
 
   /** Stops the leases (releasing them for a quick handover) and the watches. */

@@ -41,6 +41,8 @@ export const ErrorCodes = {
   HTTP_HEADERS_TOO_LARGE: 'HTTP_HEADERS_TOO_LARGE',
   /** The process holding the operating data (stats, actors, metrics) did not answer in time. */
   OPS_UNAVAILABLE: 'OPS_UNAVAILABLE',
+  /** A message on a `webhook-relay.ops.*` subject is not what that subject carries; it is logged and ignored (never an HTTP answer). */
+  OPS_BAD_MESSAGE: 'OPS_BAD_MESSAGE',
   /** The service is shutting down and accepts no new webhooks. */
   SERVICE_SHUTTING_DOWN: 'SERVICE_SHUTTING_DOWN',
   /** No status is recorded for that source and delivery id. */

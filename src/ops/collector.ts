@@ -73,6 +73,11 @@ export class ProcessingCollector {
     }
   }
 
+  /** The durations of the latest deliveries, in ms (rounded to 0.1 ms). */
+  recentDurations(): number[] {
+    return this.recent.toArray().map((ms) => Math.round(ms * 10) / 10);
+  }
+
   /**
    * The counters so far, read from `json` (this process's metrics when
    * omitted), with `known` sources present even before their first webhook.

@@ -17,8 +17,8 @@ export interface LiveFeedOptions {
    * @default 2000
    */
   snapshotMs?: number;
-  /** Builds a `snapshot` event. */
-  snapshot: () => Promise<LiveEvent>;
+  /** Builds a `snapshot` event; without it, no snapshots go out. */
+  snapshot?: () => Promise<LiveEvent>;
 }
 
 /**
@@ -36,7 +36,7 @@ export class LiveFeed {
   private snapshotTimer: NodeJS.Timeout | undefined;
   private snapshotting = false;
 
-  constructor(private readonly o: LiveFeedOptions) {}
+  constructor(private readonly o: LiveFeedOptions = {}) {}
 
   /** Whether anyone listens (producers may skip building events otherwise). */
   get active(): boolean {
@@ -78,7 +78,7 @@ export class LiveFeed {
   }
 
   private async snapshot(): Promise<void> {
-    if (this.snapshotting || !this.active) return;
+    if (this.snapshotting || !this.active || !this.o.snapshot) return;
     this.snapshotting = true;
     try {
       const event = await this.o.snapshot();
@@ -96,7 +96,7 @@ export class LiveFeed {
    */
   subscribe(listener: LiveListener): () => void {
     this.listeners.add(listener);
-    if (this.listeners.size === 1) {
+    if (this.listeners.size === 1 && this.o.snapshot) {
       this.snapshotTimer = setInterval(() => void this.snapshot(), this.o.snapshotMs ?? 2000);
       this.snapshotTimer.unref();
     }

@@ -1,7 +1,10 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /** Prefix of every metric name the service exports. */
 export const METRIC_PREFIX = 'webhook_relay_';
+
+/** Label naming the instance (`INSTANCE_ID`) on every series. */
+const INSTANCE_LABEL = 'instance_id';
 
 /** One registry's metrics as JSON, the form processes exchange and aggregate. */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -25,10 +28,11 @@ const SECONDS_FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 const SECONDS_SLOW = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 /**
- * Every metric of one service instance, in its own registry (so tests may
- * run several instances in one process). The HTTP edge, the processing
- * collector and the operating view record into these; `GET /metrics`
- * renders them with the default process metrics.
+ * Every metric of one service process, in its own registry (so tests may
+ * run several in one process), each series labelled `instance_id`. The HTTP
+ * edge, the processing collector and the operating view record into these;
+ * `GET /metrics` renders them with the default process metrics, summed
+ * over the instance's processes.
  */
 export class OpsMetrics {
   readonly registry = new Registry();
@@ -94,9 +98,11 @@ export class OpsMetrics {
   /** Live events not sent to a slow `GET /events` client (its buffer was full). */
   readonly sseDropped: Counter;
 
-  constructor() {
+  /** @param instance `INSTANCE_ID`, the `instance_id` label of every series */
+  constructor(readonly instance = 'local') {
     // Start the process metrics now, so they cover the whole life of the process.
     processMetricsRegistry();
+    this.registry.setDefaultLabels({ [INSTANCE_LABEL]: instance });
     const registers = [this.registry];
     const name = (n: string) => `${METRIC_PREFIX}${n}`;
     this.httpDuration = new Histogram({
@@ -163,15 +169,25 @@ export class OpsMetrics {
     this.sseDropped = new Counter({ name: name('sse_dropped_events_total'), help: 'Live events not sent to a slow GET /events client', registers });
   }
 
-  /** This instance's metrics and the process's default metrics, as JSON. */
+  /** This process's metrics and its default metrics, as JSON, every series labelled `instance_id`. */
   async json(): Promise<MetricsJson> {
     const [own, processWide] = await Promise.all([this.registry.getMetricsAsJSON(), processMetricsRegistry().getMetricsAsJSON()]);
-    return [...own, ...processWide] as MetricsJson;
+    const labelled = (processWide as MetricsJson).map((m) => ({
+      ...m,
+      // An instance started when its oldest process did (prom-client would leave the series out when summing processes).
+      aggregator: m.aggregator === 'omit' ? ('min' as const) : m.aggregator,
+      values: m.values.map((v) => ({ ...v, labels: { ...v.labels, [INSTANCE_LABEL]: this.instance } })),
+    }));
+    return [...(own as MetricsJson), ...labelled];
   }
 
-  /** This instance's metrics and the process's default metrics, as Prometheus text. */
+  /** This process's metrics and its default metrics, as Prometheus text. */
   async text(): Promise<string> {
-    const [own, processWide] = await Promise.all([this.registry.metrics(), processMetricsRegistry().metrics()]);
-    return `${own}\n${processWide}`;
+    return renderMetrics([await this.json()]);
   }
+}
+
+/** Prometheus text (format 0.0.4) of several processes' metrics, summed as each metric's aggregator says. */
+export function renderMetrics(perProcess: MetricsJson[]): Promise<string> {
+  return AggregatorRegistry.aggregate(perProcess).metrics();
 }

@@ -1,9 +1,15 @@
-import { ClusterOps } from './clusterOps.js';
-import { LocalOps, type WatchedDependencies } from './localOps.js';
-import { OpsMetrics } from './metrics.js';
-import type { OpsSource } from './opsSource.js';
+import { nuid } from '@nats-io/transport-node';
+import type { Log } from '../log.js';
 import type { ProcessingEvents } from '../processing/processingEvents.js';
 import type { NatsLink } from '../stream/connection.js';
+import { OpsMetrics } from './metrics.js';
+import { NatsSampler } from './natsSample.js';
+import { OpsMember } from './opsMember.js';
+import type { MemberRole } from './opsSubjects.js';
+import type { OpsSource } from './opsSource.js';
+import { OpsView } from './opsView.js';
+import { ProcessingOps, type WatchedDependencies } from './processingOps.js';
+import { OpsRoster } from './roster.js';
 
 /** One process's part of the operating view. */
 export interface OperatingView {
@@ -11,30 +17,56 @@ export interface OperatingView {
   readonly metrics: OpsMetrics;
   /** Where this process's routes get their data. */
   readonly source: OpsSource;
-  /** The data this process owns; undefined in an edge worker, which asks the primary. */
-  readonly local: LocalOps | undefined;
-  /** Counts the processor's events (no-op in an edge worker). */
+  /** Counts the processor's events (no-op without processing). */
   watchProcessing(events: ProcessingEvents): void;
-  /** Counts the dependency actors' events and reports their state (no-op in an edge worker). */
+  /** Counts the dependency actors' events and reports their state (no-op without processing). */
   watchDependencies(dependencies: WatchedDependencies): void;
   stop(): void;
 }
 
+/** What {@link createOperatingView} needs. */
+export interface OperatingViewOptions {
+  link: NatsLink;
+  sources: Iterable<string>;
+  /** `INSTANCE_ID`. */
+  instance: string;
+  role: MemberRole;
+  /** Whether this process runs processing and the dependency actors. */
+  processing: boolean;
+  log: Log;
+}
+
 /**
- * Sets up the operating view of one process: an edge worker of a cluster
- * (`askPrimary`) reads it from the primary over IPC; any other process owns
- * its data.
+ * Sets up the operating view of one process. Every process (the primary,
+ * each edge worker, each instance) joins the same NATS subjects, so edge
+ * workers on one machine and instances on many read the same way.
  */
-export function createOperatingView(o: { link: NatsLink; sources: Iterable<string>; askPrimary: boolean }): OperatingView {
-  const metrics = new OpsMetrics();
-  const local = o.askPrimary ? undefined : new LocalOps({ link: o.link, metrics, sources: [...o.sources] });
-  const source = local ?? new ClusterOps(metrics);
+export function createOperatingView(o: OperatingViewOptions): OperatingView {
+  const metrics = new OpsMetrics(o.instance);
+  const sources = [...o.sources];
+  const sampler = new NatsSampler(() => (o.link.ready ? o.link.jsm : undefined), sources);
+  const processing = o.processing ? new ProcessingOps({ instance: o.instance, metrics, sampler }) : undefined;
+  const self = { member: nuid.next(), instance: o.instance, pid: process.pid, role: o.role, processing: o.processing, startedAt: Date.now() };
+  const roster = new OpsRoster(self, { log: o.log });
+  const member = new OpsMember({ self, metrics, processing, log: o.log });
+  const view = new OpsView({ link: o.link, roster, member, processing, sampler, sources, log: o.log });
+  let stopped = false;
+  void o.link.whenReady().then(() => {
+    if (stopped || !o.link.nc) return;
+    roster.start(o.link.nc);
+    member.start(o.link.nc);
+  });
   return {
     metrics,
-    source,
-    local,
-    watchProcessing: (events) => local?.watchProcessing(events),
-    watchDependencies: (dependencies) => local?.watchDependencies(dependencies),
-    stop: () => source.stop(),
+    source: view,
+    watchProcessing: (events) => processing?.watchProcessing(events),
+    watchDependencies: (dependencies) => processing?.watchDependencies(dependencies),
+    stop: () => {
+      stopped = true;
+      view.stop();
+      member.stop();
+      roster.stop();
+      processing?.stop();
+    },
   };
 }

@@ -10,6 +10,8 @@ export type ActorStatus = Omit<DependencyStatus, 'nextProbeAt' | 'pausedUntil'> 
   pausedUntil: number | null;
   /** The instance running this dependency's actor and since when (ISO 8601); null for an instance-scoped one. */
   owner: DependencyOwner | null;
+  /** `INSTANCE_ID` of the instance this status comes from. */
+  instance: string;
 };
 
 /** Who runs a cluster-scoped dependency (its lease in `dependency-owners`). */
@@ -19,9 +21,9 @@ export interface DependencyOwner {
   since: string;
 }
 
-/** A dependency's status with absent times as `null`. */
-export function actorStatus(d: DependencyStatus, owner?: DependencyOwner): ActorStatus {
-  return { ...d, nextProbeAt: d.nextProbeAt ?? null, pausedUntil: d.pausedUntil ?? null, owner: owner ?? null };
+/** A dependency's status as `instance` sees it, with absent times as `null`. */
+export function actorStatus(d: DependencyStatus, instance: string, owner?: DependencyOwner): ActorStatus {
+  return { ...d, nextProbeAt: d.nextProbeAt ?? null, pausedUntil: d.pausedUntil ?? null, owner: owner ?? null, instance };
 }
 
 /** `GET /actors`: every dependency actor's state. */
@@ -38,6 +40,8 @@ export type WebhookOutcome = 'done' | 'retrying' | 'exhausted' | 'deadLettered';
 export type LiveEvent =
   | {
       type: 'actor';
+      /** `INSTANCE_ID` of the instance whose actor it is. */
+      instance: string;
       /** What happened: a breaker transition, a crash, a (re)start. */
       cause: 'transition' | 'crashed' | 'started';
       dependency: string;
@@ -51,6 +55,8 @@ export type LiveEvent =
     }
   | {
       type: 'webhook';
+      /** `INSTANCE_ID` of the instance that processed it. */
+      instance: string;
       outcome: WebhookOutcome;
       source: string;
       id: string;
@@ -81,26 +87,20 @@ export type LiveEvent =
 export type LiveListener = (batch: readonly LiveEvent[]) => void;
 
 /**
- * Where the HTTP routes of the operating view get their data: the process
- * itself, or in an edge worker, the primary process that runs processing.
+ * Where the HTTP routes of the operating view get their data: this process
+ * and, over NATS, every other process of the cluster.
  */
 export interface OpsSource {
-  /** @throws ServiceError OPS_UNAVAILABLE when the data's owner does not answer in time. */
+  /** Counters summed over every live process of every instance that answers in time. */
   stats(): Promise<ServiceStats>;
-  /** @throws ServiceError OPS_UNAVAILABLE when the data's owner does not answer in time. */
+  /** @throws ServiceError OPS_UNAVAILABLE when no process running processing answers. */
   actors(): Promise<ActorsView>;
-  /**
-   * The latest notable events (breaker changes, crashes, retries, dead letters), oldest first.
-   * @throws ServiceError OPS_UNAVAILABLE when the data's owner does not answer in time.
-   */
+  /** The latest notable events (breaker changes, crashes, retries, dead letters) of every instance, oldest first. */
   recent(): Promise<LiveEvent[]>;
-  /**
-   * Prometheus text exposition (format 0.0.4) of the whole service.
-   * @throws ServiceError OPS_UNAVAILABLE when the data's owner does not answer in time.
-   */
+  /** Prometheus text exposition (format 0.0.4) of this instance: its processes summed, labelled `instance_id`. */
   metrics(): Promise<string>;
   /**
-   * Receives live events from now on.
+   * Receives every instance's live events from now on.
    * @returns a function that unsubscribes
    */
   subscribe(listener: LiveListener): () => void;

@@ -23,14 +23,27 @@ export class RecentDurations {
     if (this.count < this.capacity) this.count++;
   }
 
+  /** The durations the window holds, in no particular order. */
+  toArray(): number[] {
+    return Array.from(this.values.subarray(0, this.count));
+  }
+
   /**
    * The `q` quantile (0..1) of the window by the nearest-rank method; null when empty.
    * @throws RangeError when `q` is outside 0..1.
    */
   quantile(q: number): number | null {
-    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be between 0 and 1, got ${q}`);
-    if (this.count === 0) return null;
-    const sorted = this.values.slice(0, this.count).sort();
-    return sorted[Math.max(0, Math.ceil(q * this.count) - 1)]!;
+    return nearestRank(this.values.slice(0, this.count), q);
   }
+}
+
+/**
+ * The `q` quantile (0..1) of `values` by the nearest-rank method; null when empty.
+ * @throws RangeError when `q` is outside 0..1.
+ */
+export function nearestRank(values: ArrayLike<number>, q: number): number | null {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be between 0 and 1, got ${q}`);
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
 }

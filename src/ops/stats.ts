@@ -27,11 +27,30 @@ export interface StreamStats {
   lastSeq: number;
 }
 
-/** `GET /stats`. Counters count since the service started. */
+/** Which processes `GET /stats` adds up. */
+export interface StatsCoverage {
+  /** `INSTANCE_ID` of every instance that answered. */
+  instances: string[];
+  /** Processes that answered (an instance's primary and each of its edge workers count one each). */
+  processes: number;
+  /** Processes heard from lately that did not answer in time; their counters are missing. */
+  unanswered: { instance: string; pid: number }[];
+}
+
+/**
+ * `GET /stats`: the whole cluster. Counters are summed over every live
+ * process of every instance (each counts since it started); backlogs and
+ * stream sizes are the streams' own.
+ */
 export interface ServiceStats {
   /** ISO time of this snapshot. */
   at: string;
+  /** `INSTANCE_ID` of the instance that answered. */
+  instance: string;
+  /** Seconds since the answering process started. */
   uptimeS: number;
+  /** Whose counters are summed. */
+  covers: StatsCoverage;
   /** `POST /webhooks/*` requests that reached the route. */
   received: number;
   /** Stored in `WEBHOOKS` (202). */

@@ -15,6 +15,12 @@ const RATE = 4;
 const COOLDOWN_MS = 6000;
 const BURST = 1;
 const IDS = ['relay-a', 'relay-b', 'relay-c'];
+/**
+ * How long a webhook may take once its dependency answers again: a delivery
+ * held by the instance that was cut off comes back only after the consumer's
+ * `ack_wait` (30 s), plus room for a loaded machine.
+ */
+const REDELIVERED_WITHIN_MS = 60_000;
 const body = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] });
 
 async function statusOf(service: RunningService, id: string): Promise<string | undefined> {
@@ -135,7 +141,7 @@ describe('one owner per dependency across three instances', function () {
     expect(tookOverAt - cutAt).to.be.below(LEASE_MS + 5000);
     // The partitioned owner stopped dispatching at least half a lease before anyone could take over.
     expect(tookOverAt - stoppedAt).to.be.at.least(LEASE_MS / 2 - 100);
-    for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(survivors[0]!, id)) === 'done', { timeoutMs: 40_000 });
+    for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(survivors[0]!, id)) === 'done', { timeoutMs: REDELIVERED_WITHIN_MS });
     expect(survivors.filter((s) => s.ownership!.isOwner('audnex'))).to.have.length(1);
     expect(overlapping(stub.calls)).to.equal(false);
     expect(busiestSecond(stub.calls)).to.be.at.most(RATE + BURST);
@@ -156,7 +162,7 @@ describe('one owner per dependency across three instances', function () {
     expect(Date.now(), 'took over before the probe time').to.be.below(nextProbeAt);
     expect(survivor.actors!.runtime.status('audnex')!.state).to.equal('open');
     stub.setMode({ kind: 'ok' });
-    for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(survivor, id)) === 'done', { timeoutMs: 40_000 });
+    for (const id of ids) await waitFor(`${id} done`, async () => (await statusOf(survivor, id)) === 'done', { timeoutMs: REDELIVERED_WITHIN_MS });
     expect(stub.calls.length).to.be.greaterThan(0);
     expect(Math.min(...stub.calls.map((c) => c.startedAt)), 'first call after the handover').to.be.at.least(nextProbeAt);
   });

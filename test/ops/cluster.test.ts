@@ -13,7 +13,7 @@ import { childEnv } from '../helpers/testEnv.js';
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const order = (n: string) => ({ embeds: [{ ...ORDER_BODY.embeds[0]!, description: `Product\nThing\nPrice\n$1.00\nOrder Number\n${n}\nEmail\na@example.com` }] });
 
-describe('operating view across edge workers (node:cluster)', function () {
+describe('operating view across edge workers (over NATS)', function () {
   this.timeout(60_000);
   let nats: TestNats;
   let child: ChildProcess;
@@ -25,11 +25,12 @@ describe('operating view across edge workers (node:cluster)', function () {
     nats = await TestNats.start();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const env = childEnv({ NATS_URL: nats.url, PORT: String(port), INGEST_WORKERS: '2' });
+    const env = childEnv({ NATS_URL: nats.url, PORT: String(port), INGEST_WORKERS: '2', INSTANCE_ID: 'host-1', LOG_LEVEL: 'info' });
     child = spawn(process.execPath, ['--import', 'tsx', main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 30_000 });
+    await waitFor('the primary and both workers to have joined', async () => ((await (await fetch(`${base}/stats`)).json()) as any).covers.processes === 3, { timeoutMs: 30_000 });
   });
 
   after(async () => {
@@ -48,7 +49,9 @@ describe('operating view across edge workers (node:cluster)', function () {
       const s = (await (await fetch(`${base}/stats`)).json()) as any;
       return s.processed === 1 ? s : undefined;
     });
-    expect(stats).to.include({ received: 2, published: 1, processed: 1, deadLettered: 0 });
+    expect(stats).to.include({ received: 2, published: 1, processed: 1, deadLettered: 0, instance: 'host-1' });
+    // The primary and both workers are one instance.
+    expect(stats.covers).to.deep.equal({ instances: ['host-1'], processes: 3, unanswered: [] });
     expect(stats.refused.byCode).to.deep.equal({ INGEST_SCHEMA_INVALID: 1 });
     // Round-robin spreads requests over both workers; each answers with the same totals.
     for (let i = 0; i < 4; i++) expect(((await (await fetch(`${base}/stats`)).json()) as any).received).to.equal(2);
@@ -59,7 +62,7 @@ describe('operating view across edge workers (node:cluster)', function () {
     const res = await fetch(`${base}/metrics`);
     expect(res.headers.get('content-type')).to.equal('text/plain; version=0.0.4; charset=utf-8');
     const m = parsePrometheusText(await res.text());
-    expect(sampleValue(m, 'webhook_relay_webhooks_received_total', { source: 'orders' })).to.equal(2);
+    expect(sampleValue(m, 'webhook_relay_webhooks_received_total', { source: 'orders', instance_id: 'host-1' })).to.equal(2);
     expect(sampleValue(m, 'webhook_relay_webhooks_published_total', { source: 'orders' })).to.equal(1);
     expect(sampleValue(m, 'webhook_relay_processing_outcomes_total', { source: 'orders', outcome: 'done' })).to.equal(1);
     expect(sampleValue(m, 'webhook_relay_breaker_state', { dependency: 'audnex' })).to.equal(0);
@@ -75,6 +78,13 @@ describe('operating view across edge workers (node:cluster)', function () {
     expect((await postWebhook(base, 'orders', order('CL-2'), { 'webhook-id': 'cluster-2' })).status).to.equal(202);
     const done = await waitFor('the done event', () => sse!.named('webhook').find((e) => e.data.id === 'cluster-2' && e.data.outcome === 'done'));
     expect(done.data.source).to.equal('orders');
+  });
+
+  it('names the instance and the process in every log line of the primary and the workers', () => {
+    const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { instance?: string; pid?: number });
+    expect(lines.length).to.be.greaterThan(3);
+    for (const l of lines) expect(l.instance, JSON.stringify(l)).to.equal('host-1');
+    expect(new Set(lines.map((l) => l.pid)).size).to.equal(3);
   });
 
   it('still stops cleanly on SIGTERM', async () => {

@@ -20,7 +20,7 @@ const header = (name: string, description: string, schema: Json = { type: 'strin
 const retryAfter = { 'Retry-After': ref('headers', 'RetryAfter') };
 
 const internal = shared('InternalError', errorResponse('An unexpected failure; the details are only in the service log.', [E.INTERNAL_ERROR]));
-const opsUnavailable = shared('OpsUnavailable', errorResponse('The process holding the operating data did not answer in time (cluster mode).', [E.OPS_UNAVAILABLE], retryAfter));
+const opsUnavailable = shared('OpsUnavailable', errorResponse('No process holding the data answered in time (for example `/actors` asked of an edge process while no instance running the dependency actors answers).', [E.OPS_UNAVAILABLE], retryAfter));
 const streamUnavailable = shared('StreamUnavailable', errorResponse('NATS is not connected or the streams are not ready.', [E.INGEST_STREAM_UNAVAILABLE], retryAfter));
 
 /** Every signature scheme's headers that are not delivery ids, each with the schemes that use it. */
@@ -149,10 +149,10 @@ function opsPaths(): Record<string, Json> {
         responses: { 200: jsonResponse('Ready.', ref('schemas', 'Ready')), 503: jsonResponse('Not ready; `reason` says why.', ref('schemas', 'Ready'), retryAfter) },
       },
     },
-    '/stats': noStore('stats', 'Counters, backlogs, stream sizes and latencies', jsonResponse('The current numbers.', ref('schemas', 'Stats'))),
-    '/actors': noStore('actors', 'Every dependency actor: breaker, mailbox, limits', jsonResponse('The actors.', ref('schemas', 'Actors'))),
-    '/metrics': noStore('metrics', 'Prometheus metrics (text format 0.0.4)', {
-      description: 'Every metric (README "Metrics").',
+    '/stats': noStore('stats', 'Counters, backlogs, stream sizes and latencies of the whole cluster', jsonResponse('The current numbers, counters summed over every live process of every instance (`covers` says which).', ref('schemas', 'Stats'))),
+    '/actors': noStore('actors', 'Every dependency actor: breaker, mailbox, limits, owner', jsonResponse('The actors, each as the instance running it reports it.', ref('schemas', 'Actors'))),
+    '/metrics': noStore('metrics', 'Prometheus metrics (text format 0.0.4) of this instance', {
+      description: 'Every metric of the answering instance (README "Metrics"), its processes summed, each series labelled `instance_id`. Prometheus scrapes every instance.',
       content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
     }),
     '/events': noStore('events', 'Server-Sent Events: a snapshot, then actor transitions and webhook outcomes', {

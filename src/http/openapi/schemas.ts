@@ -53,8 +53,9 @@ const actorStatus: Json = {
       pausedUntil: nullable({ type: 'number' }),
       restarts: int,
       owner: nullable(object({ instance: str, since: { type: 'string', format: 'date-time' } })),
+      instance: { type: 'string', description: '`INSTANCE_ID` of the instance this status comes from.' },
     },
-    ['name', 'state', 'activity', 'since', 'reason', 'queueLength', 'inFlight', 'counters', 'limits', 'restarts'],
+    ['name', 'state', 'activity', 'since', 'reason', 'queueLength', 'inFlight', 'counters', 'limits', 'restarts', 'owner', 'instance'],
   ),
 };
 
@@ -119,7 +120,16 @@ export const componentSchemas: Record<string, Json> = {
   Ready: object({ ready: { type: 'boolean' }, reason: str }),
   Stats: object({
     at: { type: 'string', format: 'date-time' },
+    instance: { type: 'string', description: '`INSTANCE_ID` of the instance that answered.' },
     uptimeS: int,
+    covers: {
+      ...object({
+        instances: { type: 'array', items: str },
+        processes: { type: 'integer', minimum: 1 },
+        unanswered: { type: 'array', items: object({ instance: str, pid: int }) },
+      }),
+      description: 'Whose counters are summed: every live process of every instance that answered in time; `unanswered` lists those that did not.',
+    },
     received: int,
     published: int,
     duplicates: int,

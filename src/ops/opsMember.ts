@@ -1,0 +1,108 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { ErrorCodes } from '../errors/codes.js';
+import type { Log } from '../log.js';
+import type { MetricsJson, OpsMetrics } from './metrics.js';
+import { decodeJson, isWatch, OpsSubjects, type EventsBatch, type MetricsReply, type Presence, type RecentReply } from './opsSubjects.js';
+import type { ProcessingOps } from './processingOps.js';
+
+/** What {@link OpsMember} serves. */
+export interface OpsMemberOptions {
+  self: Presence;
+  metrics: OpsMetrics;
+  /** This process's processing data, when it runs processing. */
+  processing: ProcessingOps | undefined;
+  log: Log;
+}
+
+/**
+ * This process's part of the operating view on NATS: it answers for its
+ * metrics (on the cluster's subject for `/stats`, on its instance's for
+ * `/metrics`), and when it runs processing, for its latest notable events,
+ * and publishes its live events while some process says it watches.
+ */
+export class OpsMember {
+  private readonly subscriptions: Subscription[] = [];
+  private watchedUntil = 0;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private unsubscribeFeed: (() => void) | undefined;
+  private nc: NatsConnection | undefined;
+
+  constructor(private readonly o: OpsMemberOptions) {}
+
+  /**
+   * This process's metrics, gauges refreshed (`nats`: the JetStream ones
+   * too), and its latest delivery durations.
+   */
+  async collect(nats: boolean): Promise<MetricsReply> {
+    await this.o.processing?.refreshGauges(nats);
+    const metrics: MetricsJson = await this.o.metrics.json();
+    const { member, instance } = this.o.self;
+    return { member, instance, metrics, recentDurationsMs: this.o.processing?.recentDurations() ?? [] };
+  }
+
+  /** Starts answering on `nc`. */
+  start(nc: NatsConnection): void {
+    if (this.nc) return;
+    this.nc = nc;
+    const { self, processing, log } = this.o;
+    const answer = (subject: string, reply: () => Promise<unknown>) =>
+      this.subscriptions.push(
+        nc.subscribe(subject, {
+          callback: (err, msg) => {
+            if (err) return;
+            void reply().then(
+              (value) => msg.respond(JSON.stringify(value)),
+              (e: unknown) => log.warn({ err: e, subject }, 'operating view answer failed'),
+            );
+          },
+        }),
+      );
+    answer(OpsSubjects.metrics, () => this.collect(false));
+    answer(OpsSubjects.instanceMetrics(self.instance), () => this.collect(true));
+    if (!processing) return;
+    answer(OpsSubjects.recent, async () => ({ member: self.member, instance: self.instance, events: processing.recent() }) satisfies RecentReply);
+    this.subscriptions.push(
+      nc.subscribe(OpsSubjects.watch, {
+        callback: (err, msg) => {
+          if (err) return;
+          const watch = decodeJson(msg.data);
+          if (!isWatch(watch)) {
+            log.warn({ code: ErrorCodes.OPS_BAD_MESSAGE, subject: OpsSubjects.watch }, 'ignored a watch message that is not one');
+            return;
+          }
+          // This process's own view reads its events directly.
+          if (watch.member !== self.member) this.watched(watch.forMs);
+        },
+      }),
+    );
+  }
+
+  /** Publishes live events for `forMs` more (each watch message extends it). */
+  private watched(forMs: number): void {
+    const { self, processing } = this.o;
+    this.watchedUntil = Math.max(this.watchedUntil, Date.now() + forMs);
+    this.unsubscribeFeed ??= processing?.subscribe((events) => {
+      const nc = this.nc;
+      if (!nc || nc.isClosed() || nc.isDraining()) return;
+      nc.publish(OpsSubjects.events(self.instance), JSON.stringify({ member: self.member, instance: self.instance, events: [...events] } satisfies EventsBatch));
+    });
+    this.watchTimer ??= setInterval(() => {
+      if (Date.now() < this.watchedUntil) return;
+      this.stopFeed();
+    }, 1000);
+    this.watchTimer.unref();
+  }
+
+  private stopFeed(): void {
+    clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    this.unsubscribeFeed?.();
+    this.unsubscribeFeed = undefined;
+  }
+
+  stop(): void {
+    this.stopFeed();
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    this.nc = undefined;
+  }
+}

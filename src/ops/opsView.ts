@@ -1,0 +1,283 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { AggregatorRegistry } from 'prom-client';
+import { ACTORS_SUBJECT, isInstanceActors, type InstanceActors } from '../cluster/actorsDirectory.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { ServiceError } from '../errors/serviceError.js';
+import type { Log } from '../log.js';
+import type { NatsLink } from '../stream/connection.js';
+import { buildActorsView } from './actorsView.js';
+import { gather } from './gather.js';
+import { LiveFeed } from './liveFeed.js';
+import { renderMetrics, type MetricsJson } from './metrics.js';
+import type { NatsSampler } from './natsSample.js';
+import type { OpsMember } from './opsMember.js';
+import { decodeJson, isEventsBatch, isMetricsReply, OpsSubjects, type EventsBatch, type MetricsReply, type Presence, type Watch } from './opsSubjects.js';
+import type { ActorsView, LiveEvent, LiveListener, OpsSource } from './opsSource.js';
+import type { ProcessingOps } from './processingOps.js';
+import { nearestRank } from './recentDurations.js';
+import { RecentIncrease } from './recentIncrease.js';
+import type { OpsRoster } from './roster.js';
+import { processingCountersFrom, ingestCountersFrom, sumOf, type ServiceStats } from './stats.js';
+
+/** What {@link OpsView} reads from. */
+export interface OpsViewOptions {
+  link: NatsLink;
+  roster: OpsRoster;
+  member: OpsMember;
+  /** This process's processing data, when it runs processing. */
+  processing: ProcessingOps | undefined;
+  sampler: NatsSampler;
+  /** Every registered source name. */
+  sources: readonly string[];
+  log: Log;
+  /**
+   * How long to wait for the other processes' answers.
+   * @default 1000
+   */
+  maxWaitMs?: number;
+  /**
+   * How often a process with `/events` clients says so on `webhook-relay.ops.watch`.
+   * @default 2000
+   */
+  watchBeatMs?: number;
+}
+
+const RECENT_EVENTS = 50;
+/** The status page's "last minutes": refusals and retries in it make its verdict a warning. */
+const RECENT_WINDOW_MS = 5 * 60_000;
+const RECENT_STEP_MS = 10_000;
+
+function unavailable(message: string): ServiceError {
+  return new ServiceError(ErrorCodes.OPS_UNAVAILABLE, message, { status: 503, expose: true, retriable: true, headers: { 'Retry-After': '1' } });
+}
+
+/**
+ * The operating view as any process serves it, whatever it runs: `/stats`
+ * sums every live process of every instance (asked over NATS, this one
+ * read directly), `/metrics` sums this instance's processes, `/actors`
+ * shows each dependency as the instance running it reports it, and the live
+ * feed merges every instance's events. Without NATS it falls back to this
+ * process alone, and says so.
+ */
+export class OpsView implements OpsSource {
+  private readonly self: Presence;
+  private readonly startedAt = Date.now();
+  private readonly maxWaitMs: number;
+  private readonly recentRefused: RecentIncrease;
+  private readonly recentRetried: RecentIncrease;
+  private readonly recentDeadLettered: RecentIncrease;
+  /** Samples the counters even while nobody asks for `/stats`, so the window stays honest. */
+  private readonly recentTimer: NodeJS.Timeout;
+  private readonly feed: LiveFeed;
+  private feedStoppers: (() => void)[] = [];
+  private feedRunning = false;
+
+  constructor(private readonly o: OpsViewOptions) {
+    this.self = o.roster.self;
+    this.maxWaitMs = o.maxWaitMs ?? 1000;
+    const now = Date.now();
+    this.recentRefused = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
+    this.recentRetried = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
+    this.recentDeadLettered = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
+    this.recentTimer = setInterval(() => void this.stats().catch(() => undefined), RECENT_STEP_MS);
+    this.recentTimer.unref();
+    this.feed = new LiveFeed({
+      snapshot: async () => {
+        const [stats, actors] = await Promise.all([this.stats(), this.actors()]);
+        return { type: 'snapshot', at: Date.now(), stats, actors } satisfies LiveEvent;
+      },
+    });
+  }
+
+  /** The connection, while it is usable. */
+  private nc(): NatsConnection | undefined {
+    const nc = this.o.link.nc;
+    return nc && !nc.isClosed() && !nc.isDraining() ? nc : undefined;
+  }
+
+  /** Live processes other than this one that `keep` accepts, by member id. */
+  private others(keep: (p: Presence) => boolean = () => true): Map<string, Presence> {
+    return new Map(this.o.roster.live().filter((p) => p.member !== this.self.member && keep(p)).map((p) => [p.member, p]));
+  }
+
+  /** This process's metrics and those of the other live processes `keep` accepts, asked on `subject`. */
+  private async collect(subject: string, nats: boolean, keep?: (p: Presence) => boolean): Promise<{ replies: MetricsReply[]; unanswered: Presence[] }> {
+    const others = this.others(keep);
+    const nc = this.nc();
+    const [own, gathered] = await Promise.all([
+      this.o.member.collect(nats),
+      nc
+        ? gather(nc, { subject, expected: new Set(others.keys()), accepts: isMetricsReply, keyOf: (r) => r.member, maxWaitMs: this.maxWaitMs }, this.o.log)
+        : { answers: new Map<string, MetricsReply>(), missing: [...others.keys()] },
+    ]);
+    gathered.answers.delete(this.self.member);
+    return { replies: [own, ...gathered.answers.values()], unanswered: gathered.missing.map((m) => others.get(m)!) };
+  }
+
+  async stats(): Promise<ServiceStats> {
+    const [{ replies, unanswered }, sample] = await Promise.all([this.collect(OpsSubjects.metrics, false), this.o.sampler.sample()]);
+    const json =
+      replies.length === 1 ? replies[0]!.metrics : ((await AggregatorRegistry.aggregate(replies.map((r) => r.metrics)).getMetricsAsJSON()) as unknown as MetricsJson);
+    const ingest = ingestCountersFrom(json);
+    const processing = processingCountersFrom(json, this.o.sources);
+    const durations = replies.flatMap((r) => r.recentDurationsMs);
+    const sources: ServiceStats['sources'] = {};
+    let processed = 0;
+    let failed = 0;
+    let retried = 0;
+    let deadLettered = 0;
+    let inFlight = 0;
+    for (const [name, t] of Object.entries(processing.sources)) {
+      const b = sample.consumers[name];
+      sources[name] = {
+        pending: b ? b.numPending + b.numAckPending : null,
+        numPending: b?.numPending ?? null,
+        numAckPending: b?.numAckPending ?? null,
+        received: ingest.received[name] ?? 0,
+        published: ingest.published[name] ?? 0,
+        processed: t.processed,
+        failed: t.failed,
+        retried: t.retried,
+        deadLettered: t.deadLettered,
+        inFlight: t.inFlight,
+      };
+      processed += t.processed;
+      failed += t.failed;
+      retried += t.retried;
+      deadLettered += t.deadLettered;
+      inFlight += t.inFlight;
+    }
+    const finished = processed + deadLettered;
+    const now = Date.now();
+    const refusedTotal = sumOf(ingest.refusedByCode);
+    return {
+      at: new Date(now).toISOString(),
+      instance: this.self.instance,
+      uptimeS: Math.round((now - this.startedAt) / 1000),
+      covers: {
+        instances: [...new Set(replies.map((r) => r.instance))].sort(),
+        processes: replies.length,
+        unanswered: unanswered.map((p) => ({ instance: p.instance, pid: p.pid })),
+      },
+      received: sumOf(ingest.received),
+      published: sumOf(ingest.published),
+      duplicates: sumOf(ingest.duplicates),
+      refused: { total: refusedTotal, byCode: ingest.refusedByCode },
+      processed,
+      failed,
+      retried,
+      deadLettered,
+      inFlight,
+      avgProcessingMs: processing.avgProcessingMs,
+      p99ProcessingMs: nearestRank(durations, 0.99),
+      p99Window: durations.length,
+      successRate: finished === 0 ? null : Math.round((processed / finished) * 10_000) / 10_000,
+      recentWindow: {
+        seconds: RECENT_WINDOW_MS / 1000,
+        refused: this.recentRefused.record(refusedTotal, now),
+        retried: this.recentRetried.record(retried, now),
+        deadLettered: this.recentDeadLettered.record(deadLettered, now),
+      },
+      sources,
+      stream: sample.webhooks,
+      deadLetters: sample.deadLetters,
+      protection: {
+        rateLimited: ingest.rateLimited,
+        connectionsRefused: ingest.connectionsRefused,
+        slowClientsClosed: ingest.slowClientsClosed,
+        openConnections: ingest.openConnections,
+        sseClients: ingest.sseClients,
+        sseDropped: ingest.sseDropped,
+      },
+      nats: this.o.link.status(),
+    };
+  }
+
+  async actors(): Promise<ActorsView> {
+    const watched = this.o.processing?.watched;
+    const nc = this.nc();
+    const runningProcessing = new Set([...this.others((p) => p.processing).values()].map((p) => p.instance));
+    if (watched) runningProcessing.add(this.self.instance);
+    let answers = new Map<string, InstanceActors>();
+    if (nc) {
+      const request = { subject: ACTORS_SUBJECT, expected: runningProcessing, accepts: isInstanceActors, keyOf: (a: InstanceActors) => a.instance, maxWaitMs: this.maxWaitMs };
+      answers = (await gather(nc, request, this.o.log)).answers;
+    } else if (!watched) {
+      throw unavailable('no connection to NATS, and this process runs no dependency actors');
+    }
+    if (!watched && runningProcessing.size > 0 && answers.size === 0) throw unavailable(`no instance running processing answered within ${this.maxWaitMs} ms`);
+    const local = watched ? { instance: this.self.instance, statuses: watched.statuses(), owner: (name: string) => watched.owner?.(name) } : undefined;
+    return { at: new Date().toISOString(), dependencies: buildActorsView(this.self.instance, [...answers.values()], local) };
+  }
+
+  async recent(): Promise<LiveEvent[]> {
+    const own = this.o.processing?.recent() ?? [];
+    const others = this.others((p) => p.processing);
+    const nc = this.nc();
+    if (!nc || others.size === 0) return own;
+    const request = { subject: OpsSubjects.recent, expected: new Set(others.keys()), accepts: isEventsBatch, keyOf: (r: EventsBatch) => r.member, maxWaitMs: this.maxWaitMs };
+    const { answers } = await gather(nc, request, this.o.log);
+    answers.delete(this.self.member);
+    const all = [...own, ...[...answers.values()].flatMap((r) => r.events)];
+    return all.sort((a, b) => a.at - b.at).slice(-RECENT_EVENTS);
+  }
+
+  async metrics(): Promise<string> {
+    const instance = this.self.instance;
+    const { replies } = await this.collect(OpsSubjects.instanceMetrics(instance), true, (p) => p.instance === instance);
+    return renderMetrics(replies.map((r) => r.metrics));
+  }
+
+  subscribe(listener: LiveListener): () => void {
+    const unsubscribe = this.feed.subscribe(listener);
+    if (!this.feedRunning) this.startFeed();
+    return () => {
+      unsubscribe();
+      if (!this.feed.active) this.stopFeed();
+    };
+  }
+
+  /** Merges this process's events (directly) and every other instance's (over NATS, while it says it watches). */
+  private startFeed(): void {
+    this.feedRunning = true;
+    const push = (events: readonly LiveEvent[]) => {
+      for (const e of events) this.feed.push(e);
+    };
+    if (this.o.processing) this.feedStoppers.push(this.o.processing.subscribe(push));
+    const nc = this.nc();
+    if (!nc) return;
+    const beatMs = this.o.watchBeatMs ?? 2000;
+    const subscription: Subscription = nc.subscribe(OpsSubjects.allEvents, {
+      callback: (err, msg) => {
+        if (err) return;
+        const batch = decodeJson(msg.data);
+        if (!isEventsBatch(batch)) {
+          this.o.log.warn({ code: ErrorCodes.OPS_BAD_MESSAGE, subject: msg.subject }, 'ignored a live-feed batch that is not one');
+          return;
+        }
+        if (batch.member !== this.self.member) push(batch.events);
+      },
+    });
+    const watch = () => {
+      if (!nc.isClosed() && !nc.isDraining()) nc.publish(OpsSubjects.watch, JSON.stringify({ member: this.self.member, forMs: 3 * beatMs } satisfies Watch));
+    };
+    watch();
+    const timer = setInterval(watch, beatMs);
+    timer.unref();
+    this.feedStoppers.push(
+      () => subscription.unsubscribe(),
+      () => clearInterval(timer),
+    );
+  }
+
+  private stopFeed(): void {
+    this.feedRunning = false;
+    for (const s of this.feedStoppers.splice(0)) s();
+  }
+
+  stop(): void {
+    clearInterval(this.recentTimer);
+    this.stopFeed();
+    this.feed.stop();
+  }
+}
