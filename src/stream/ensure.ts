@@ -2,6 +2,20 @@ import { JetStreamApiError, type ConsumerConfig, type JetStreamManager, type Str
 import { assertReplicated, withReplicas } from './replicas.js';
 
 const STREAM_NAME_IN_USE = 10058;
+/** Also what a create racing another instance's create of the same stream may get (the subjects are taken first). */
+const SUBJECTS_OVERLAP = 10065;
+
+/** Whether a failed create means the stream `name` exists now (another instance created it a moment earlier). */
+async function createdMeanwhile(jsm: JetStreamManager, name: string, e: unknown): Promise<boolean> {
+  if (!(e instanceof JetStreamApiError)) return false;
+  if (e.code === STREAM_NAME_IN_USE) return true;
+  if (e.code !== SUBJECTS_OVERLAP) return false;
+  // Overlapping subjects are a real conflict unless they belong to the stream itself.
+  return jsm.streams.info(name).then(
+    () => true,
+    () => false,
+  );
+}
 
 /**
  * Creates the stream or updates it to `config` (including its replica
@@ -20,7 +34,7 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
         await jsm.streams.add(config);
         return;
       } catch (addError) {
-        if (!(addError instanceof JetStreamApiError) || addError.code !== STREAM_NAME_IN_USE) throw addError;
+        if (!(await createdMeanwhile(jsm, config.name, addError))) throw addError;
       }
     }
     const { name, ...update } = config;

@@ -69,6 +69,32 @@ describe('stream topology (against nats-server)', () => {
     }
   });
 
+  it('creates the stream once when several instances race to create it, round after round', async () => {
+    const others = await Promise.all(Array.from({ length: 12 }, () => connect({ servers: server.nats.url })));
+    try {
+      const managers = await Promise.all(others.map((c) => jetstreamManager(c)));
+      // The losers of a race get "stream name already in use" or, as often, "subjects overlap": both mean it exists.
+      for (let round = 0; round < 60; round++) {
+        await jsm.streams.delete(WEBHOOKS_STREAM).catch(() => undefined);
+        await Promise.all(managers.map((m) => ensureStream(m, webhooksStreamConfig(LIMITS))));
+        expect((await jsm.streams.info(WEBHOOKS_STREAM)).config.subjects).to.deep.equal(['webhooks.>']);
+      }
+    } finally {
+      await Promise.all(others.map((c) => c.close()));
+    }
+  });
+
+  it('still refuses to create a stream whose subjects another stream holds', async () => {
+    await jsm.streams.add({ name: 'OTHER', subjects: ['webhooks.>'] });
+    try {
+      let failure: unknown;
+      await ensureStream(jsm, webhooksStreamConfig(LIMITS)).catch((e: unknown) => (failure = e));
+      expect(String(failure)).to.match(/subjects overlap/);
+    } finally {
+      await jsm.streams.delete('OTHER');
+    }
+  });
+
   it('fails when an existing stream cannot take the config', async () => {
     await jsm.streams.add({ ...webhooksStreamConfig(LIMITS), retention: RetentionPolicy.Limits });
     let failure: unknown;
