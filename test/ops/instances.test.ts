@@ -109,7 +109,7 @@ describe('operating view across instances (NATS)', function () {
       nc.publish(subject, JSON.stringify({ member: 42 }));
     }
     // A metrics answer of the wrong shape is left out; the real ones still count.
-    const bogus = nc.subscribe('webhook-relay.ops.metrics', { callback: (_e, msg) => msg.respond(JSON.stringify({ member: 'x', instance: 'x', metrics: 'no' })) });
+    const bogus = nc.subscribe('webhook-relay.ops.metrics', { callback: (_e, msg) => void msg.respond(JSON.stringify({ member: 'x', instance: 'x', metrics: 'no' })) });
     await nc.flush();
     const stats = await json(`${b.url}/stats`);
     bogus.unsubscribe();

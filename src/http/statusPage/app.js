@@ -20,6 +20,11 @@ const state = {
 
 function renderTotals(s) {
   $('uptime').textContent = span(s.uptimeS);
+  if (s.covers) {
+    const n = s.covers.instances.length;
+    $('instances').textContent = `${n} instance${n === 1 ? '' : 's'}`;
+    $('instances').title = `Totals add up ${s.covers.processes} process${s.covers.processes === 1 ? '' : 'es'} of ${s.covers.instances.join(', ')}; answered by ${s.instance}`;
+  }
   $('k-received').textContent = num(s.received);
   $('k-received-sub').textContent = `${num(s.published)} stored · ${num(s.refused.total)} refused${s.duplicates ? ` · ${num(s.duplicates)} dup` : ''}`;
   $('k-processed').textContent = num(s.processed);

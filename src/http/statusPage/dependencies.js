@@ -22,6 +22,7 @@ function card(d) {
   ];
   if (d.nextProbeAt) foot.push(h('span', { class: 'strong', 'data-until': d.nextProbeAt, 'data-prefix': 'next probe ' }, `next probe ${until(d.nextProbeAt)}`));
   if (d.pausedUntil) foot.push(h('span', { class: 'strong', 'data-until': d.pausedUntil, 'data-prefix': 'Retry-After ends ' }, `Retry-After ends ${until(d.pausedUntil)}`));
+  if (d.instance) foot.push(h('span', { title: d.owner ? `owner since ${d.owner.since}` : 'this instance runs its own' }, `on ${d.instance}`));
   if (d.restarts > 0) foot.push(h('span', { class: 'strong' }, `${d.restarts} restart${d.restarts === 1 ? '' : 's'}`));
   const cell = (value, label, bad) => h('span', { class: bad ? 'num bad' : 'num' }, h('b', {}, num(value)), ` ${label}`);
   return h(
@@ -67,6 +68,11 @@ function problems(actors, stats) {
   const waiting = stats && stats.deadLetters ? stats.deadLetters.messages : 0;
   if (waiting > 0) out.push({ level: 'bad', text: `${num(waiting)} dead ${waiting === 1 ? 'letter' : 'letters'} waiting` });
   if (half.length > 0) out.push({ level: 'warn', text: `${names(half)} recovering` });
+  const silent = (stats && stats.covers && stats.covers.unanswered) || [];
+  if (silent.length > 0) {
+    const who = silent.map((p) => `${p.instance} (pid ${p.pid})`).join(', ');
+    out.push({ level: 'warn', text: `${silent.length} process${silent.length === 1 ? '' : 'es'} did not answer; totals leave out ${who}` });
+  }
   const recent = stats && stats.recentWindow;
   if (recent) {
     const minutes = `in the last ${Math.round(recent.seconds / 60)} min`;
