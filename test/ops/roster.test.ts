@@ -13,8 +13,8 @@ const BEAT_MS = 60_000;
 describe('OpsRoster', function () {
   this.timeout(20_000);
   let nats: TestNats;
-  let conns: NatsConnection[] = [];
-  let rosters: OpsRoster[] = [];
+  const conns: NatsConnection[] = [];
+  const rosters: OpsRoster[] = [];
 
   before(async () => {
     nats = await TestNats.start();
