@@ -48,11 +48,13 @@ export function serveCalls(o: CallServerOptions): Subscription {
       const envelope = decodeEnvelope(name, msg.data);
       if (o.accepts && !o.accepts(envelope.request)) throw new BadCallError(name, `not a ${name} request`);
       if (!o.isOwner()) throw new OwnerUnavailableError(name, 'lease ended');
+      const receivedAt = Date.now();
       const status = o.status();
       if (status && estimatedWaitMs(status, Date.now()) + status.limits.timeoutMs > envelope.deadlineMs) {
         throw new OverloadedError(name, status.limits.maxQueue);
       }
-      answer(msg, { ok: true, value: await o.local.call(envelope.request, { cost: envelope.cost }) });
+      // A call still queued when its caller gives up is dropped, not sent: the caller retries it anyway.
+      answer(msg, { ok: true, value: await o.local.call(envelope.request, { cost: envelope.cost, startBy: receivedAt + envelope.deadlineMs }) });
     } catch (e) {
       const error = asDependencyError(name, e);
       if (isBadCallError(error)) o.log.warn({ dependency: name, subject: msg.subject, err: error }, 'refused a message that is not a valid call');

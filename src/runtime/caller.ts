@@ -7,6 +7,13 @@ import type { CallCost } from './tokenBucket.js';
 export interface CallOptions {
   /** What the call draws from each bucket; `{ calls: 1 }` unless given. */
   cost?: CallCost;
+  /**
+   * Epoch ms after which the call is not worth starting (its caller has
+   * stopped waiting): still queued then, it is dropped with `DEP_OVERLOADED`
+   * and never reaches the dependency.
+   * @default never
+   */
+  startBy?: number;
 }
 
 /**
@@ -69,7 +76,7 @@ export function createCaller<Req>(name: string, locate: LocateActor, restartInMs
         };
         pending.add(reply);
         // The active trace context rides along, so the call's span is the caller's child.
-        actor.send({ type: 'dep.call', request, cost: options.cost, reply, trace: context.active() });
+        actor.send({ type: 'dep.call', request, cost: options.cost, startBy: options.startBy, reply, trace: context.active() });
       });
     },
     failPending(error) {

@@ -19,7 +19,7 @@ export interface ReplyChannel {
 /** Events a dependency actor handles. Callers only ever send `dep.call`, through a handle. */
 export type DependencyEvent =
   /** `trace`: the caller's OpenTelemetry context, the parent of the call's span. */
-  | { type: 'dep.call'; request: unknown; cost?: CallCost; reply: ReplyChannel; trace?: Context }
+  | { type: 'dep.call'; request: unknown; cost?: CallCost; startBy?: number | undefined; reply: ReplyChannel; trace?: Context }
   | { type: 'dep.callSucceeded'; callId: string; output: CallOutput }
   | { type: 'dep.callFailed'; callId: string; error: DependencyError }
   | { type: 'dep.callTimedOut'; callId: string }

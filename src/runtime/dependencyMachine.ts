@@ -43,6 +43,8 @@ export interface QueuedCall {
   readonly reply: ReplyChannel;
   /** Epoch ms it entered the mailbox. */
   readonly queuedAt: number;
+  /** Epoch ms after which it is dropped instead of started (its caller stopped waiting). */
+  readonly startBy: number | undefined;
   /** The caller's OpenTelemetry context, handed on in `dep.callStarted` / `dep.callRefused`. */
   readonly trace: Context | undefined;
 }
@@ -125,11 +127,13 @@ function initialContext(input: DependencyInput): DependencyContext {
 const refuseOverloaded = { guard: 'mailboxFull' as const, actions: { type: 'refuseCall' as const, params: { code: 'DEP_OVERLOADED' as const } } };
 
 /**
- * The first transitions of `dispatching`, in order: nothing to do (`idle`),
+ * The first transitions of `dispatching`, in order: drop a call whose caller
+ * has stopped waiting (and look again), nothing to do (`idle`),
  * a 429 pause to sit out, no free concurrency slot, or no token. When none
  * applies, the state's own last transition starts the next call.
  */
 const untilCallable = [
+  { guard: 'headExpired', actions: 'expireHeadCall' },
   { guard: 'mailboxEmpty', target: 'idle' },
   { guard: 'paused', target: 'pausedForRetryAfter' },
   { guard: 'noFreeSlot', target: 'waitingForSlot' },
@@ -168,6 +172,10 @@ export const dependencyMachine = setup({
   guards: {
     mailboxFull: ({ context }) => context.mailbox.length >= context.options.maxQueue,
     mailboxEmpty: ({ context }) => context.mailbox.length === 0,
+    headExpired: ({ context }) => {
+      const startBy = context.mailbox[0]?.startBy;
+      return startBy !== undefined && now() >= startBy;
+    },
     paused: ({ context }) => context.pausedUntil !== undefined && now() < context.pausedUntil,
     noFreeSlot: ({ context }) => context.inFlight.length >= context.options.concurrency,
     noToken: ({ context }) => msUntilAll(context.buckets, context.mailbox[0]?.cost, now()) > 0,
@@ -200,7 +208,7 @@ export const dependencyMachine = setup({
   actions: {
     enqueueCall: assign(({ context, event }) => {
       assertEvent(event, 'dep.call');
-      const call = { id: `call-${context.nextCallSeq}`, request: event.request, cost: event.cost, reply: event.reply, queuedAt: now(), trace: event.trace };
+      const call = { id: `call-${context.nextCallSeq}`, request: event.request, cost: event.cost, startBy: event.startBy, reply: event.reply, queuedAt: now(), trace: event.trace };
       return { mailbox: [...context.mailbox, call], nextCallSeq: context.nextCallSeq + 1 };
     }),
     refuseCall: enqueueActions(({ context, event, enqueue }, params: { code: 'DEP_OVERLOADED' | 'DEP_CIRCUIT_OPEN' }) => {
@@ -213,6 +221,15 @@ export const dependencyMachine = setup({
       enqueue.assign({ counters: { ...context.counters, rejected: context.counters.rejected + 1 } });
       enqueue(() => event.reply.reject(error));
       enqueue.emit({ type: 'dep.callRefused', dependency: context.name, code: params.code, queueLength: context.mailbox.length, at, trace: event.trace });
+    }),
+    expireHeadCall: enqueueActions(({ context, enqueue }) => {
+      const [call, ...rest] = context.mailbox;
+      if (!call) return;
+      const at = now();
+      const error = new OverloadedError(context.name, context.options.maxQueue, `the caller stopped waiting after ${at - call.queuedAt} ms in the mailbox`);
+      enqueue.assign({ mailbox: rest, counters: { ...context.counters, rejected: context.counters.rejected + 1 } });
+      enqueue(() => call.reply.reject(error));
+      enqueue.emit({ type: 'dep.callRefused', dependency: context.name, code: error.code, queueLength: rest.length, at, trace: call.trace });
     }),
     rejectQueuedCalls: enqueueActions(({ context, enqueue }) => {
       const at = now();

@@ -107,9 +107,12 @@ export class CircuitOpenError extends DependencyError<'DEP_CIRCUIT_OPEN'> {
 
 /** The mailbox holds `maxQueue` calls already; the call was refused. */
 export class OverloadedError extends DependencyError<'DEP_OVERLOADED'> {
-  /** @param maxQueue the bound that was reached */
-  constructor(dependency: string, maxQueue: number) {
-    super('DEP_OVERLOADED', dependency, `mailbox full (${maxQueue} calls waiting)`);
+  /**
+   * @param maxQueue the bound that was reached
+   * @param message why, when it is not a full mailbox
+   */
+  constructor(dependency: string, maxQueue: number, message = `mailbox full (${maxQueue} calls waiting)`) {
+    super('DEP_OVERLOADED', dependency, message);
     this.name = 'OverloadedError';
   }
 }

@@ -6,7 +6,7 @@ import { BreakerWriter, readBreaker } from '../../src/cluster/breakerState.js';
 import { decodeEnvelope, encodeWire } from '../../src/cluster/callWire.js';
 import { estimatedWaitMs, serveCalls } from '../../src/cluster/callServer.js';
 import { createRoutedCaller } from '../../src/cluster/routedCaller.js';
-import type { DependencyCaller } from '../../src/runtime/caller.js';
+import type { CallOptions, DependencyCaller } from '../../src/runtime/caller.js';
 import { CircuitOpenError, RateLimitedError, isBadCallError, isCircuitOpenError, isRateLimitedError, type DependencyError } from '../../src/runtime/errors.js';
 import type { DependencyStatus } from '../../src/runtime/status.js';
 import { failureOf } from '../helpers/outcomes.js';
@@ -78,7 +78,14 @@ describe('routed caller and call server over NATS', () => {
   let owning = true;
   let status = statusWith(0);
   let answer: (request: unknown) => Promise<unknown> = async (request) => ({ echoed: request });
-  const local: DependencyCaller<unknown> = { name: 'fake', call: <R>(request: unknown) => answer(request) as Promise<R> };
+  let lastOptions: CallOptions | undefined;
+  const local: DependencyCaller<unknown> = {
+    name: 'fake',
+    call: <R>(request: unknown, options?: CallOptions) => {
+      lastOptions = options;
+      return answer(request) as Promise<R>;
+    },
+  };
   const neverLocal: DependencyCaller<unknown> = { name: 'fake', call: () => Promise.reject(new Error('must not be called locally')) };
 
   before(async () => {
@@ -130,6 +137,13 @@ describe('routed caller and call server over NATS', () => {
     const limited = await failureOf(remote().call({}));
     expect(isRateLimitedError(limited)).to.equal(true);
     expect(limited.upstreamStatus).to.equal(429);
+  });
+
+  it("hands the caller's deadline to the mailbox, so a call still queued when the caller gives up is never sent", async () => {
+    const before = Date.now();
+    await remote(5000).call({ kind: 'book' });
+    const after = Date.now();
+    expect(lastOptions?.startBy).to.be.within(before + 5000, after + 5000);
   });
 
   it('refuses up front with DEP_OVERLOADED when the queue cannot serve the call before its deadline', async () => {

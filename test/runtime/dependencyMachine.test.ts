@@ -73,6 +73,24 @@ describe('dependencyMachine', () => {
       expect(dep.io).to.have.length(3);
     });
 
+    it('drops a queued call whose caller stopped waiting, without sending it, and starts the next', async () => {
+      const dep = startControlled({ concurrency: 1, rate: 1000, burst: 10 });
+      const first = dep.call('slow');
+      const late = dep.call('late', { startBy: T0 + 100 });
+      const patient = dep.call('patient', { startBy: T0 + 10_000 });
+      await flush();
+      await clock.tickAsync(150);
+      dep.io[0]!.resolve('done');
+      await flush();
+      expect(first).to.deep.include({ settled: true, value: 'done' });
+      expect(late.settled).to.equal(true);
+      expect(errorOf(late).code).to.equal('DEP_OVERLOADED');
+      expect(errorOf(late).message).to.match(/stopped waiting after 150 ms/);
+      expect(dep.io.map((c) => c.request), 'the late call never reached the dependency').to.deep.equal(['slow', 'patient']);
+      expect(dep.context().counters.rejected).to.equal(1);
+      expect(patient.settled).to.equal(false);
+    });
+
     it('refuses a call with DEP_OVERLOADED when maxQueue calls already wait', async () => {
       const dep = startControlled({ maxQueue: 2 });
       dep.call('in flight');
