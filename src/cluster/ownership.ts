@@ -47,6 +47,8 @@ export class DependencyOwnership {
   private readonly ownerOf = new Map<string, { instance: string; since: string }>();
   /** Per dependency: aborted when its lease passes to another instance (or is released). */
   private readonly ownerTerms = new Map<string, AbortController>();
+  /** Called after every change seen in `dependency-owners`. */
+  private readonly ownersChanged = new Set<() => void>();
   /** The local actors' callers, which forwarded calls go to. */
   private readonly locals = new Map<string, { local: DependencyCaller<unknown>; accepts: (request: unknown) => boolean }>();
 
@@ -94,6 +96,7 @@ export class DependencyOwnership {
         }
         const after = this.ownerOf.get(e.key);
         if (before && (before.instance !== after?.instance || before.since !== after?.since)) this.newOwnerTerm(e.key);
+        for (const listener of [...this.ownersChanged]) listener();
       }
     })().catch((err: unknown) => this.o.log.warn({ err }, 'watching dependency-owners stopped'));
     const served = serveActors(nc, () => this.held(runtime), this.o.log);
@@ -157,10 +160,20 @@ export class DependencyOwnership {
    * earlier would send its first calls to nobody and retry them.
    */
   async whenOwnersKnown(timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!this.o.names.every((name) => this.isOwner(name) || this.ownerOf.has(name)) && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const known = () => this.o.names.every((name) => this.isOwner(name) || this.ownerOf.has(name));
+    if (known()) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.ownersChanged.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (known()) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.ownersChanged.add(check);
+    });
   }
 
   /** The instance holding `name`'s lease and since when, as `dependency-owners` says. */
