@@ -4,6 +4,7 @@ import type { Log } from '../log.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
 import { decodeJson, isWatch, OpsSubjects, type EventsBatch, type MetricsReply, type Presence, type RecentReply } from './opsSubjects.js';
 import type { ProcessingOps } from './processingOps.js';
+import { RecentWindow } from './recentWindow.js';
 
 /** What {@link OpsMember} serves. */
 export interface OpsMemberOptions {
@@ -26,8 +27,11 @@ export class OpsMember {
   private watchTimer: NodeJS.Timeout | undefined;
   private unsubscribeFeed: (() => void) | undefined;
   private nc: NatsConnection | undefined;
+  private readonly window: RecentWindow;
 
-  constructor(private readonly o: OpsMemberOptions) {}
+  constructor(private readonly o: OpsMemberOptions) {
+    this.window = new RecentWindow(() => o.metrics.json());
+  }
 
   /**
    * This process's metrics, gauges refreshed (`nats`: the JetStream ones
@@ -37,7 +41,8 @@ export class OpsMember {
     await this.o.processing?.refreshGauges(nats);
     const metrics: MetricsJson = await this.o.metrics.json();
     const { member, instance } = this.o.self;
-    return { member, instance, metrics, recentDurationsMs: this.o.processing?.recentDurations() ?? [] };
+    const recentGrowth = await this.window.sample(metrics);
+    return { member, instance, metrics, recentDurationsMs: this.o.processing?.recentDurations() ?? [], recentGrowth };
   }
 
   /** Starts answering on `nc`. */
@@ -101,6 +106,7 @@ export class OpsMember {
   }
 
   stop(): void {
+    this.window.stop();
     this.stopFeed();
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
     this.nc = undefined;

@@ -1,5 +1,6 @@
 import type { MetricsJson } from './metrics.js';
 import type { LiveEvent } from './opsSource.js';
+import type { RecentGrowth } from './recentWindow.js';
 
 /**
  * The operating view's NATS subjects. Every process of every instance (edge
@@ -53,6 +54,8 @@ export interface MetricsReply {
   metrics: MetricsJson;
   /** The durations of its last deliveries in ms (processing processes), for a cluster-wide p99. */
   recentDurationsMs: number[];
+  /** What its counters grew by in the last minutes. */
+  recentGrowth: RecentGrowth;
 }
 
 /** A processing process's answer on {@link OpsSubjects.recent}. */
@@ -102,7 +105,9 @@ export function isMetricsReply(v: unknown): v is MetricsReply {
     Array.isArray(v.metrics) &&
     v.metrics.every((m) => isObject(m) && typeof m.name === 'string' && typeof m.type === 'string' && Array.isArray(m.values)) &&
     Array.isArray(v.recentDurationsMs) &&
-    v.recentDurationsMs.every((d) => typeof d === 'number')
+    v.recentDurationsMs.every((d) => typeof d === 'number') &&
+    isObject(v.recentGrowth) &&
+    ['refused', 'retried', 'deadLettered'].every((k) => typeof (v.recentGrowth as Record<string, unknown>)[k] === 'number')
   );
 }
 

@@ -15,7 +15,7 @@ import { decodeJson, isEventsBatch, isMetricsReply, OpsSubjects, type EventsBatc
 import type { ActorsView, LiveEvent, LiveListener, OpsSource } from './opsSource.js';
 import type { ProcessingOps } from './processingOps.js';
 import { nearestRank } from './recentDurations.js';
-import { RecentIncrease } from './recentIncrease.js';
+import { RECENT_WINDOW_MS } from './recentWindow.js';
 import type { OpsRoster } from './roster.js';
 import { processingCountersFrom, ingestCountersFrom, sumOf, type ServiceStats } from './stats.js';
 
@@ -43,9 +43,6 @@ export interface OpsViewOptions {
 }
 
 const RECENT_EVENTS = 50;
-/** The status page's "last minutes": refusals and retries in it make its verdict a warning. */
-const RECENT_WINDOW_MS = 5 * 60_000;
-const RECENT_STEP_MS = 10_000;
 
 function unavailable(message: string): ServiceError {
   return new ServiceError(ErrorCodes.OPS_UNAVAILABLE, message, { status: 503, expose: true, retriable: true, headers: { 'Retry-After': '1' } });
@@ -63,11 +60,6 @@ export class OpsView implements OpsSource {
   private readonly self: Presence;
   private readonly startedAt = Date.now();
   private readonly maxWaitMs: number;
-  private readonly recentRefused: RecentIncrease;
-  private readonly recentRetried: RecentIncrease;
-  private readonly recentDeadLettered: RecentIncrease;
-  /** Samples the counters even while nobody asks for `/stats`, so the window stays honest. */
-  private readonly recentTimer: NodeJS.Timeout;
   private readonly feed: LiveFeed;
   private feedStoppers: (() => void)[] = [];
   private feedRunning = false;
@@ -75,12 +67,6 @@ export class OpsView implements OpsSource {
   constructor(private readonly o: OpsViewOptions) {
     this.self = o.roster.self;
     this.maxWaitMs = o.maxWaitMs ?? 1000;
-    const now = Date.now();
-    this.recentRefused = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
-    this.recentRetried = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
-    this.recentDeadLettered = new RecentIncrease(RECENT_WINDOW_MS, RECENT_STEP_MS, now);
-    this.recentTimer = setInterval(() => void this.stats().catch(() => undefined), RECENT_STEP_MS);
-    this.recentTimer.unref();
     this.feed = new LiveFeed({
       snapshot: async () => {
         const [stats, actors] = await Promise.all([this.stats(), this.actors()]);
@@ -174,9 +160,9 @@ export class OpsView implements OpsSource {
       successRate: finished === 0 ? null : Math.round((processed / finished) * 10_000) / 10_000,
       recentWindow: {
         seconds: RECENT_WINDOW_MS / 1000,
-        refused: this.recentRefused.record(refusedTotal, now),
-        retried: this.recentRetried.record(retried, now),
-        deadLettered: this.recentDeadLettered.record(deadLettered, now),
+        refused: replies.reduce((n, r) => n + r.recentGrowth.refused, 0),
+        retried: replies.reduce((n, r) => n + r.recentGrowth.retried, 0),
+        deadLettered: replies.reduce((n, r) => n + r.recentGrowth.deadLettered, 0),
       },
       sources,
       stream: sample.webhooks,
@@ -276,7 +262,6 @@ export class OpsView implements OpsSource {
   }
 
   stop(): void {
-    clearInterval(this.recentTimer);
     this.stopFeed();
     this.feed.stop();
   }

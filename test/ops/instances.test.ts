@@ -46,6 +46,8 @@ describe('operating view across instances (NATS)', function () {
       });
       expect(stats).to.include({ received: 3, published: 2, processed: 2 });
       expect(stats.refused.byCode).to.deep.equal({ INGEST_SCHEMA_INVALID: 1 });
+      // The refusal happened on inst-b; each process keeps its own window and /stats adds them up.
+      expect(stats.recentWindow).to.deep.equal({ seconds: 300, refused: 1, retried: 0, deadLettered: 0 });
       expect(stats.covers).to.deep.equal({ instances: ['inst-a', 'inst-b'], processes: 2, unanswered: [] });
       expect(stats.instance).to.equal(service === a ? 'inst-a' : 'inst-b');
       expect(stats.p99Window).to.equal(2);
