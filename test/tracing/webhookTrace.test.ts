@@ -108,4 +108,26 @@ describe('one trace per webhook', function () {
     const search = spans.find((s) => s.name === 'dependency.call mam' && parentOf(s) === idOf(processed));
     expect(search, 'the MAM call of the same delivery').to.not.equal(undefined);
   });
+  it('gives each redelivery its own CONSUMER span under the same send: nak with the failure, then ack', async () => {
+    const RETRY_TRACE = '0af7651916cd43dd8448eb211c80319c';
+    audnex.failNext({ kind: 'status', status: 503 });
+    const answer = await postWebhook(edge.url, 'audiobooks', { asin: PROJECT_HAIL_MARY.asin }, { 'webhook-id': 'traced-retry', traceparent: `00-${RETRY_TRACE}-00f067aa0ba902b9-01` });
+    expect(answer.status).to.equal(202);
+    const inTrace = () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === RETRY_TRACE);
+    const deliveries = () => inTrace().filter((s) => s.kind === SpanKind.CONSUMER);
+    await waitFor('the second delivery acked', () => deliveries().some((s) => s.attributes[A.outcome] === 'ack'), { timeoutMs: 45_000 });
+
+    const processed = deliveries().sort((a, b) => (a.attributes[A.deliveryCount] as number) - (b.attributes[A.deliveryCount] as number));
+    expect(processed.map((s) => [s.attributes[A.deliveryCount], s.attributes[A.outcome]])).to.deep.equal([
+      [1, 'nak'],
+      [2, 'ack'],
+    ]);
+    const sent = inTrace().find((s) => s.kind === SpanKind.PRODUCER)!;
+    expect(processed.map(parentOf), 'both deliveries are children of the one send').to.deep.equal([idOf(sent), idOf(sent)]);
+    const nak = processed[0]!.events.find((e) => e.name === 'webhook.nak');
+    expect(nak?.attributes).to.have.property(A.errorCode, 'DEP_SERVER_ERROR');
+    expect(nak?.attributes?.[A.retryDelayMs]).to.be.a('number');
+    const failedCall = inTrace().find((s) => s.name === 'dependency.call audnex' && parentOf(s) === idOf(processed[0]!));
+    expect(failedCall?.status.code, 'the failed Audnex call is marked as an error').to.equal(2);
+  });
 });
