@@ -118,7 +118,7 @@ export async function startService(
     link,
     sources: sources.keys(),
     instance: config.cluster.instanceId,
-    role: isEdgeWorker() ? 'edgeWorker' : roles.processing ? 'primary' : 'edge',
+    role: isEdgeWorker() ? 'edgeWorker' : 'primary',
     processing: roles.processing,
     log,
   });

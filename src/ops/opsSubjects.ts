@@ -25,8 +25,8 @@ export const OpsSubjects = {
   allEvents: 'webhook-relay.ops.events.*',
 } as const;
 
-/** What a process is: the primary of an instance, one of its edge workers, or a lone edge. */
-export type MemberRole = 'primary' | 'edgeWorker' | 'edge';
+/** What a process is: the main process of an instance (whatever it runs), or one of its edge workers. */
+export type MemberRole = 'primary' | 'edgeWorker';
 
 /** One process of the service, as it announces itself. */
 export interface Presence {
@@ -90,7 +90,7 @@ export function isPresence(v: unknown): v is Presence {
     isText(v.member) &&
     isText(v.instance) &&
     Number.isInteger(v.pid) &&
-    (v.role === 'primary' || v.role === 'edgeWorker' || v.role === 'edge') &&
+    (v.role === 'primary' || v.role === 'edgeWorker') &&
     typeof v.processing === 'boolean' &&
     typeof v.startedAt === 'number'
   );
