@@ -48,7 +48,11 @@ export class OpsRoster {
     this.nc = nc;
     this.subscription = nc.subscribe(OpsSubjects.presence, { callback: (err, msg) => (err ? undefined : this.heard(decodeJson(msg.data))) });
     this.announce({ hello: true });
-    this.timer = setInterval(() => this.announce(), this.beatMs);
+    this.timer = setInterval(() => {
+      this.announce();
+      // Forget the silent ones even while nobody asks, so restarts elsewhere do not pile up here.
+      this.live();
+    }, this.beatMs);
     this.timer.unref();
   }
 
