@@ -7,7 +7,7 @@ import { postWebhook } from '../helpers/service.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
 import { startMamStub, type MamStub } from '../stubs/mam.js';
-import type { RecordedCall, StubServer } from '../stubs/stubServer.js';
+import { busiestSecond, type StubServer } from '../stubs/stubServer.js';
 
 const LEASE_MS = 2000;
 const RATE = 4;
@@ -19,17 +19,6 @@ interface Instance {
   url: string;
   child: ChildProcess;
   output: () => string;
-}
-
-/** The most calls that started within any one second. */
-function busiestSecond(calls: readonly RecordedCall[]): number {
-  const starts = calls.map((c) => c.startedAt).sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < starts.length; i++) {
-    while (starts[i]! - starts[j]! >= 1000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 async function ownerOf(instance: Instance, dependency: string): Promise<string | undefined> {

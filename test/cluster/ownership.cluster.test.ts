@@ -8,7 +8,7 @@ import { postWebhook, startTestService } from '../helpers/service.js';
 import { audnexStubEnv } from '../helpers/testEnv.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
-import type { RecordedCall, StubServer } from '../stubs/stubServer.js';
+import { busiestSecond, type RecordedCall, type StubServer } from '../stubs/stubServer.js';
 
 const LEASE_MS = 2000;
 const RATE = 4;
@@ -26,17 +26,6 @@ const body = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] }
 async function statusOf(service: RunningService, id: string): Promise<string | undefined> {
   const r = await fetch(`${service.url}/webhooks/orders/${id}`);
   return r.status === 200 ? ((await r.json()) as { status: string }).status : undefined;
-}
-
-/** The most calls that started within any one second. */
-function busiestSecond(calls: readonly RecordedCall[]): number {
-  const starts = calls.map((c) => c.startedAt).sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < starts.length; i++) {
-    while (starts[i]! - starts[j]! >= 1000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 /** Whether two recorded calls were ever in progress at the same time. */

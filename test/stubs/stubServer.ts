@@ -182,3 +182,14 @@ export class StubServer {
     });
   }
 }
+
+/** The most calls that started within any one second. */
+export function busiestSecond(calls: readonly RecordedCall[]): number {
+  const starts = calls.map((c) => c.startedAt).sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < starts.length; i++) {
+    while (starts[i]! - starts[j]! >= 1000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
