@@ -30,6 +30,8 @@ describe('GET /events (live feed)', () => {
       { edge: true, processing: true },
       new Map([['orders', lookups]]),
     );
+    // The actor starts once the lease is taken; its start is a transition of its own, not the one under test.
+    await waitFor('the service to own audnex', () => service.ownership!.isOwner('audnex'), { timeoutMs: 20_000 });
   });
 
   afterEach(async () => {
@@ -66,7 +68,11 @@ describe('GET /events (live feed)', () => {
 
     // Recovery shows on the feed too, and every webhook is reported done.
     stub.setMode({ kind: 'ok' });
-    const closed = await waitFor('a closed transition', () => sse!.named('actor').find((e) => e.data.cause === 'transition' && e.data.to === 'closed'), { timeoutMs: 15_000 });
+    const closed = await waitFor(
+      'the breaker closing again',
+      () => sse!.named('actor').find((e) => e.data.cause === 'transition' && e.data.from === 'halfOpen' && e.data.to === 'closed'),
+      { timeoutMs: 15_000 },
+    );
     const reclosed = transitions.find((t) => t.to === 'closed')!;
     expect(closed.receivedAt - reclosed.at).to.be.within(0, 1000);
     await waitFor('three webhooks done on the feed', () => new Set(sse!.named('webhook').filter((e) => e.data.outcome === 'done').map((e) => e.data.id)).size === 3, {
