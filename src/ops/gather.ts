@@ -6,6 +6,8 @@ import { decodeJson } from './opsSubjects.js';
 /** What {@link gather} asks. */
 export interface GatherRequest<T> {
   subject: string;
+  /** The request's payload. */
+  payload: string;
   /** Who should answer (keys as {@link GatherRequest.keyOf} gives them). */
   expected: ReadonlySet<string>;
   /** Whether a decoded answer has the subject's shape. */
@@ -34,7 +36,7 @@ export async function gather<T>(nc: NatsConnection, r: GatherRequest<T>, log: Lo
   const done = () => [...r.expected].every((k) => answers.has(k));
   if (r.expected.size === 0) return { answers, missing: [] };
   try {
-    for await (const msg of await nc.requestMany(r.subject, '', { strategy: 'timer', maxWait: r.maxWaitMs })) {
+    for await (const msg of await nc.requestMany(r.subject, r.payload, { strategy: 'timer', maxWait: r.maxWaitMs })) {
       const answer = decodeJson(msg.data);
       if (!r.accepts(answer)) {
         log.warn({ code: ErrorCodes.OPS_BAD_MESSAGE, subject: r.subject }, 'ignored an answer that is not one');

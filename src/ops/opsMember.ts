@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ErrorCodes } from '../errors/codes.js';
 import type { Log } from '../log.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
-import { decodeJson, isWatch, OpsSubjects, type EventsBatch, type MetricsReply, type Presence, type RecentReply } from './opsSubjects.js';
+import { decodeJson, isWatch, OpsSubjects, type EventsBatch, type MetricsReply, type Presence } from './opsSubjects.js';
 import type { ProcessingOps } from './processingOps.js';
 import { RecentWindow } from './recentWindow.js';
 
@@ -54,7 +54,8 @@ export class OpsMember {
       this.subscriptions.push(
         nc.subscribe(subject, {
           callback: (err, msg) => {
-            if (err) return;
+            // A process reads its own data directly; its own requests reach it too.
+            if (err || msg.string() === self.member) return;
             void reply().then(
               (value) => msg.respond(JSON.stringify(value)),
               (e: unknown) => log.warn({ err: e, subject }, 'operating view answer failed'),
@@ -65,7 +66,7 @@ export class OpsMember {
     answer(OpsSubjects.metrics, () => this.collect(false));
     answer(OpsSubjects.instanceMetrics(self.instance), () => this.collect(true));
     if (!processing) return;
-    answer(OpsSubjects.recent, async () => ({ member: self.member, instance: self.instance, events: processing.recent() }) satisfies RecentReply);
+    answer(OpsSubjects.recent, async () => ({ member: self.member, instance: self.instance, events: processing.recent() }) satisfies EventsBatch);
     this.subscriptions.push(
       nc.subscribe(OpsSubjects.watch, {
         callback: (err, msg) => {

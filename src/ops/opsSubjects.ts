@@ -15,7 +15,7 @@ export const OpsSubjects = {
   metrics: 'webhook-relay.ops.metrics',
   /** The processes of one instance answer with their metrics. */
   instanceMetrics: (instance: string) => `webhook-relay.ops.metrics.${instance}`,
-  /** Every processing process answers with its latest notable events ({@link RecentReply}). */
+  /** Every processing process answers with its latest notable events ({@link EventsBatch}). */
   recent: 'webhook-relay.ops.recent',
   /** Processes with `/events` clients say so here every few seconds ({@link Watch}). */
   watch: 'webhook-relay.ops.watch',
@@ -24,6 +24,12 @@ export const OpsSubjects = {
   /** Every instance's live-feed batches. */
   allEvents: 'webhook-relay.ops.events.*',
 } as const;
+
+/**
+ * The payload of a request on the ops subjects: the asking process's member
+ * id, so that it does not answer itself (it reads its own data directly).
+ */
+export type OpsRequest = string;
 
 /** What a process is: the main process of an instance (whatever it runs), or one of its edge workers. */
 export type MemberRole = 'primary' | 'edgeWorker';
@@ -58,13 +64,6 @@ export interface MetricsReply {
   recentGrowth: RecentGrowth;
 }
 
-/** A processing process's answer on {@link OpsSubjects.recent}. */
-export interface RecentReply {
-  member: string;
-  instance: string;
-  events: LiveEvent[];
-}
-
 /** A message on {@link OpsSubjects.watch}. */
 export interface Watch {
   /** The watching process. */
@@ -73,7 +72,7 @@ export interface Watch {
   forMs: number;
 }
 
-/** A message on {@link OpsSubjects.events}. */
+/** A message on {@link OpsSubjects.events}, and an answer on {@link OpsSubjects.recent}. */
 export interface EventsBatch {
   member: string;
   instance: string;
@@ -111,7 +110,7 @@ export function isMetricsReply(v: unknown): v is MetricsReply {
   );
 }
 
-/** Whether a decoded message is a {@link RecentReply} or an {@link EventsBatch} (the same shape). */
+/** Whether a decoded message is an {@link EventsBatch}. */
 export function isEventsBatch(v: unknown): v is EventsBatch {
   return isObject(v) && isText(v.member) && isText(v.instance) && Array.isArray(v.events) && v.events.every((e) => isObject(e) && typeof e.type === 'string');
 }

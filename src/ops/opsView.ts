@@ -11,7 +11,7 @@ import { LiveFeed } from './liveFeed.js';
 import { renderMetrics, type MetricsJson } from './metrics.js';
 import type { NatsSampler } from './natsSample.js';
 import type { OpsMember } from './opsMember.js';
-import { decodeJson, isEventsBatch, isMetricsReply, OpsSubjects, type EventsBatch, type MetricsReply, type Presence, type Watch } from './opsSubjects.js';
+import { decodeJson, isEventsBatch, isMetricsReply, OpsSubjects, type EventsBatch, type MetricsReply, type OpsRequest, type Presence, type Watch } from './opsSubjects.js';
 import type { ActorsView, LiveEvent, LiveListener, OpsSource } from './opsSource.js';
 import type { ProcessingOps } from './processingOps.js';
 import { nearestRank } from './recentDurations.js';
@@ -81,6 +81,11 @@ export class OpsView implements OpsSource {
     return nc && !nc.isClosed() && !nc.isDraining() ? nc : undefined;
   }
 
+  /** The common part of a request on `subject`: it names this process, which does not answer itself. */
+  private ask(subject: string): { subject: string; payload: OpsRequest; maxWaitMs: number } {
+    return { subject, payload: this.self.member satisfies OpsRequest, maxWaitMs: this.maxWaitMs };
+  }
+
   /** Live processes other than this one that `keep` accepts, by member id. */
   private others(keep: (p: Presence) => boolean = () => true): Map<string, Presence> {
     return new Map(this.o.roster.live().filter((p) => p.member !== this.self.member && keep(p)).map((p) => [p.member, p]));
@@ -93,10 +98,9 @@ export class OpsView implements OpsSource {
     const [own, gathered] = await Promise.all([
       this.o.member.collect(nats),
       nc
-        ? gather(nc, { subject, expected: new Set(others.keys()), accepts: isMetricsReply, keyOf: (r) => r.member, maxWaitMs: this.maxWaitMs }, this.o.log)
+        ? gather(nc, { ...this.ask(subject), expected: new Set(others.keys()), accepts: isMetricsReply, keyOf: (r) => r.member }, this.o.log)
         : { answers: new Map<string, MetricsReply>(), missing: [...others.keys()] },
     ]);
-    gathered.answers.delete(this.self.member);
     return { replies: [own, ...gathered.answers.values()], unanswered: gathered.missing.map((m) => others.get(m)!) };
   }
 
@@ -182,11 +186,11 @@ export class OpsView implements OpsSource {
   async actors(): Promise<ActorsView> {
     const watched = this.o.processing?.watched;
     const nc = this.nc();
-    const runningProcessing = new Set([...this.others((p) => p.processing).values()].map((p) => p.instance));
-    if (watched) runningProcessing.add(this.self.instance);
+    // A processing process knows its own instance's actors; it asks the others.
+    const runningProcessing = new Set([...this.others((p) => p.processing && !(watched && p.instance === this.self.instance)).values()].map((p) => p.instance));
     let answers = new Map<string, InstanceActors>();
     if (nc) {
-      const request = { subject: ACTORS_SUBJECT, expected: runningProcessing, accepts: isInstanceActors, keyOf: (a: InstanceActors) => a.instance, maxWaitMs: this.maxWaitMs };
+      const request = { ...this.ask(ACTORS_SUBJECT), expected: runningProcessing, accepts: isInstanceActors, keyOf: (a: InstanceActors) => a.instance };
       answers = (await gather(nc, request, this.o.log)).answers;
     } else if (!watched) {
       throw unavailable('no connection to NATS, and this process runs no dependency actors');
@@ -201,9 +205,8 @@ export class OpsView implements OpsSource {
     const others = this.others((p) => p.processing);
     const nc = this.nc();
     if (!nc || others.size === 0) return own;
-    const request = { subject: OpsSubjects.recent, expected: new Set(others.keys()), accepts: isEventsBatch, keyOf: (r: EventsBatch) => r.member, maxWaitMs: this.maxWaitMs };
+    const request = { ...this.ask(OpsSubjects.recent), expected: new Set(others.keys()), accepts: isEventsBatch, keyOf: (r: EventsBatch) => r.member };
     const { answers } = await gather(nc, request, this.o.log);
-    answers.delete(this.self.member);
     const all = [...own, ...[...answers.values()].flatMap((r) => r.events)];
     return all.sort((a, b) => a.at - b.at).slice(-RECENT_EVENTS);
   }
