@@ -130,7 +130,8 @@ async function main(): Promise<void> {
     const workers = startEdgeWorkers({
       count: config.ingest.workers,
       // The workers belong to this instance: same INSTANCE_ID in logs, metrics and the operating view.
-      env: { NATS_URL: natsUrl, INSTANCE_ID: config.cluster.instanceId },
+      // NATS_URL only when it names the local server: a configured one reaches them with its credentials in the inherited environment.
+      env: { ...(embedded ? { NATS_URL: embedded.url } : {}), INSTANCE_ID: config.cluster.instanceId },
       log,
       // The worker has said why (PORT taken, ...); a replacement would fail the same way.
       onUnrecoverable: (code) => {

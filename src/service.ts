@@ -96,6 +96,7 @@ export async function startService(
   let clusterBuckets: ClusterBuckets | undefined;
   const link = NatsLink.start({
     servers: natsUrl,
+    client: config.nats.client,
     log,
     leaderOf: WEBHOOKS_STREAM,
     // Every stream and bucket at NATS_REPLICAS copies; a count the cluster cannot keep stops the service.
@@ -163,30 +164,31 @@ export async function startService(
       owner: (name) => ownership.owner(name),
     });
   }
+  // Everything below waits for NATS; `stop()` before NATS ever let this process in ends the wait.
+  let stopping = false;
   const ownershipReady =
     actors && ownership
-      ? link.whenReady().then(
-          () => ownership.start(link.nc!, clusterBuckets!, actors.runtime),
-          () => undefined,
-        ).catch((e: unknown) => log.error({ err: e }, 'dependency ownership did not start'))
+      ? link
+          .whenUsable()
+          .then((usable) => (usable ? ownership.start(link.nc!, clusterBuckets!, actors.runtime) : undefined))
+          .catch((e: unknown) => log.error({ err: e }, 'dependency ownership did not start'))
       : undefined;
   let processor: Processor | undefined;
-  const processorReady = actors
-    ? Promise.resolve(ownershipReady)
-        .then(() => ownership?.whenOwnersKnown(config.cluster.depOwnerLeaseMs))
-        .then(() => startProcessor({ config, link, handlers: pipelines, validator, actors, log }))
-        .then(
-          (p) => {
-            ops.watchProcessing(p.events);
-            return (processor = p);
-          },
-          (e) => {
-            log.fatal({ err: e }, 'processing did not start');
-            return undefined;
-          },
-        )
-    : undefined;
-
+  const startProcessing = async (): Promise<Processor | undefined> => {
+    await ownershipReady;
+    if (!(await link.whenUsable())) return undefined;
+    await ownership?.whenOwnersKnown(config.cluster.depOwnerLeaseMs);
+    if (stopping) return undefined;
+    try {
+      const p = await startProcessor({ config, link, handlers: pipelines, validator, actors: actors!, log });
+      ops.watchProcessing(p.events);
+      return (processor = p);
+    } catch (e) {
+      log.fatal({ err: e }, 'processing did not start');
+      return undefined;
+    }
+  };
+  const processorReady = actors ? startProcessing() : undefined;
 
   return {
     url,
@@ -200,6 +202,8 @@ export async function startService(
     },
     async stop(timeoutMs = config.processing.shutdownTimeoutMs) {
       await stopEdge(timeoutMs);
+      stopping = true;
+      if (!link.wasReady) await link.drain();
       await (await processorReady)?.stop();
       ops.stop();
       await ownershipReady;

@@ -3,6 +3,7 @@ import type { LevelWithSilent } from 'pino';
 import { sources, secretVariable } from '../sources/registry.js';
 import { loadClusterConfig, type ClusterConfig } from './cluster.js';
 import { loadDependenciesConfig, type DependenciesConfig } from './dependencies.js';
+import { loadNatsClientConfig, parseNatsUrl, type NatsClientConfig } from './natsClient.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './parse.js';
 import { loadSignatureConfig, MIN_SIGNED_DUPLICATE_WINDOW_MS, type SourceSignature } from './signatures.js';
 import { loadProcessingConfig, type ProcessingConfig } from './processing.js';
@@ -32,8 +33,13 @@ export interface IngestConfig {
 
 /** Settings of the NATS connection and the `WEBHOOKS` stream. */
 export interface NatsConfig {
-  /** `NATS_URL`; undefined starts a local nats-server from nats.conf. */
+  /**
+   * `NATS_URL` without the credentials it may carry (those are in
+   * {@link NatsConfig.client}); undefined starts a local nats-server from nats.conf.
+   */
   url: string | undefined;
+  /** Authentication, TLS and inbox prefix of the NATS connection. */
+  client: NatsClientConfig;
   /** `DATA_DIR`: where the local nats-server keeps its store @default './data' */
   dataDir: string | undefined;
   /** `WEBHOOKS_MAX_BYTES` @default 1073741824 (1 GiB) */
@@ -68,6 +74,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  */
 export function loadConfig(env: Env): ServiceConfig {
   const signatures = loadSignatureConfig(env, sources.keys());
+  const natsUrl = readVar(env, 'NATS_URL');
+  const parsedNatsUrl = natsUrl === undefined ? undefined : parseNatsUrl(natsUrl);
   return {
     ingest: {
       port: intVar(env, 'PORT', 3000, { min: 0, max: 65535 }),
@@ -79,7 +87,8 @@ export function loadConfig(env: Env): ServiceConfig {
       signatures,
     },
     nats: {
-      url: readNatsUrl(env),
+      url: parsedNatsUrl?.servers.join(','),
+      client: loadNatsClientConfig(env, parsedNatsUrl),
       dataDir: readVar(env, 'DATA_DIR'),
       streamMaxBytes: intVar(env, 'WEBHOOKS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024 }),
       streamMaxMsgs: intVar(env, 'WEBHOOKS_MAX_MSGS', -1, { min: -1 }),
@@ -92,25 +101,6 @@ export function loadConfig(env: Env): ServiceConfig {
     cluster: loadClusterConfig(env),
     logLevel: enumVar(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
-}
-
-function readNatsUrl(env: Env): string | undefined {
-  const raw = readVar(env, 'NATS_URL');
-  if (raw === undefined) return undefined;
-  for (const server of raw.split(',')) {
-    const s = server.trim();
-    const withScheme = /^[a-z]+:\/\//i.test(s) ? s : `nats://${s}`;
-    let url: URL;
-    try {
-      url = new URL(withScheme);
-    } catch {
-      throw new ConfigError('NATS_URL', `must be a comma-separated list of nats://host:port URLs, got '${raw}'`);
-    }
-    if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) || !url.hostname) {
-      throw new ConfigError('NATS_URL', `must be a comma-separated list of nats://host:port URLs, got '${raw}'`);
-    }
-  }
-  return raw;
 }
 
 /**

@@ -43,6 +43,11 @@ export const ErrorCodes = {
   OPS_UNAVAILABLE: 'OPS_UNAVAILABLE',
   /** A message on a `webhook-relay.ops.*` subject is not what that subject carries; it is logged and ignored (never an HTTP answer). */
   OPS_BAD_MESSAGE: 'OPS_BAD_MESSAGE',
+  /**
+   * The NATS server refused a publish or subscription for want of permission
+   * (logged with the subject; see README "Security" for each role's permissions).
+   */
+  NATS_PERMISSION_DENIED: 'NATS_PERMISSION_DENIED',
   /** The service is shutting down and accepts no new webhooks. */
   SERVICE_SHUTTING_DOWN: 'SERVICE_SHUTTING_DOWN',
   /** No status is recorded for that source and delivery id. */

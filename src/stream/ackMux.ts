@@ -64,7 +64,7 @@ interface Pending {
  * `js.publish` on a `noAsyncTraces` connection under the ingest load.
  */
 export class PublishAckMux {
-  private readonly prefix = `${createInbox()}.`;
+  private readonly prefix: string;
   private readonly pending = new Map<string, Pending>();
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
@@ -81,6 +81,8 @@ export class PublishAckMux {
     private readonly timeoutMs: number,
     sweepMs = 100,
   ) {
+    // Under the connection's inbox prefix (`NATS_INBOX_PREFIX`), where its user may receive replies.
+    this.prefix = `${createInbox((nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix)}.`;
     this.sub = nc.subscribe(`${this.prefix}*`, { callback: (_err, msg) => this.onReply(msg) });
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref();

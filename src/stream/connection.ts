@@ -1,5 +1,7 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { AuthorizationError, connect, PermissionViolationError, UserAuthenticationExpiredError, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsClientConfig } from '../config/natsClient.js';
+import { clientConnectionOptions, OPEN_CLIENT } from './clientOptions.js';
 import { StreamLeaderProbe } from './streamLeader.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isServiceError } from '../errors/serviceError.js';
@@ -13,8 +15,13 @@ export interface LinkState {
 
 /** Options for {@link NatsLink.start}. */
 export interface NatsLinkOptions {
-  /** Comma-separated server URLs. */
+  /** Comma-separated server URLs (without credentials: those are in `client`). */
   servers: string;
+  /**
+   * Authentication, TLS and inbox prefix.
+   * @default no credentials, TLS only if the server offers it, `_INBOX`
+   */
+  client?: NatsClientConfig;
   log: Log;
   /**
    * Runs after every (re)connect before the link reports ready, e.g. to
@@ -39,6 +46,11 @@ export interface NatsLinkOptions {
   name?: string;
 }
 
+/** Whether the server refused the credentials (wrong, unknown, expired or revoked). */
+function isLoginRefused(e: unknown): e is Error {
+  return e instanceof AuthorizationError || e instanceof UserAuthenticationExpiredError;
+}
+
 /**
  * The service's one NATS connection. It connects in the background and keeps
  * retrying forever, so the HTTP edge can start (and report not-ready) while
@@ -52,12 +64,16 @@ export class NatsLink {
   private closing = false;
   private readonly ready$: Promise<void>;
   private resolveReady!: () => void;
+  private readonly usable$: Promise<boolean>;
+  private resolveUsable!: (usable: boolean) => void;
+  private everReady = false;
   private readonly failed$: Promise<Error>;
   private resolveFailed!: (e: Error) => void;
   private readonly leader: StreamLeaderProbe | undefined;
 
   private constructor(private readonly options: NatsLinkOptions) {
     this.ready$ = new Promise((r) => (this.resolveReady = r));
+    this.usable$ = new Promise((r) => (this.resolveUsable = r));
     this.failed$ = new Promise((r) => (this.resolveFailed = r));
     this.leader = options.leaderOf === undefined ? undefined : new StreamLeaderProbe(options.leaderOf);
   }
@@ -95,6 +111,19 @@ export class NatsLink {
   }
 
   /**
+   * Resolves `true` the first time the link becomes ready, or `false` when
+   * it is drained before that (a service stopped while NATS never let it in).
+   */
+  whenUsable(): Promise<boolean> {
+    return this.usable$;
+  }
+
+  /** Whether the link has been ready at least once. */
+  get wasReady(): boolean {
+    return this.everReady;
+  }
+
+  /**
    * Resolves with the configuration error (`CONFIG_INVALID`, e.g. a
    * `NATS_REPLICAS` the cluster cannot satisfy) that made `onConnect` give
    * up; retrying cannot fix it, so the process should stop.
@@ -103,35 +132,53 @@ export class NatsLink {
     return this.failed$;
   }
 
-  private set(ready: boolean, reason: string): void {
+  private set(ready: boolean, reason: string, level: 'info' | 'error' = 'info'): void {
     if (this.state.ready === ready && this.state.reason === reason) return;
     this.state = { ready, reason };
-    this.options.log.info({ ready, reason }, 'nats link state');
-    if (ready) this.resolveReady();
+    this.options.log[level]({ ready, reason }, 'nats link state');
+    if (!ready) return;
+    this.everReady = true;
+    this.resolveReady();
+    this.resolveUsable(true);
   }
 
   private async run(): Promise<void> {
     const { servers, log } = this.options;
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers: servers.split(',').map((s) => s.trim()),
-        name: this.options.name ?? 'webhook-relay',
-        waitOnFirstConnect: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 1000,
-        pingInterval: 10_000,
-        maxPingOut: 3,
-      });
-    } catch (e) {
-      log.error({ err: e }, 'nats connect failed');
-      this.set(false, `cannot connect to NATS: ${(e as Error).message}`);
-      return;
+    const client = this.options.client ?? OPEN_CLIENT;
+    const retryMs = this.options.retryMs ?? 1000;
+    let nc: NatsConnection | undefined;
+    for (let attempt = 0; !nc; attempt++) {
+      if (this.closing) return;
+      try {
+        nc = await connect({
+          ...clientConnectionOptions(client),
+          servers: servers.split(',').map((s) => s.trim()),
+          name: this.options.name ?? 'webhook-relay',
+          // Each first attempt fails at once, so /ready can say why (refused login, bad certificate, no server) while this loop retries.
+          waitOnFirstConnect: false,
+          maxReconnectAttempts: -1,
+          // Once connected, a login refused on a reconnect (credentials rotated on the server) is retried, not fatal.
+          ignoreAuthErrorAbort: true,
+          reconnectTimeWait: 1000,
+          // A server that accepts TCP but never finishes the handshake (mutual TLS without a client certificate) fails the attempt after this.
+          timeout: 5000,
+          pingInterval: 10_000,
+          maxPingOut: 3,
+        });
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        log.debug({ attempt, err: message }, 'nats connect attempt failed');
+        const who = client.auth.method === 'none' ? 'no credentials given' : client.auth.from;
+        this.set(false, isLoginRefused(e) ? `NATS refused the login (${who}): ${message}` : `cannot connect to NATS: ${message}`, 'error');
+        // Retried forever (an operator may fix the server or the credentials), more slowly while nothing changes.
+        await new Promise((r) => setTimeout(r, Math.min(retryMs * 2 ** Math.min(attempt, 4), 10 * retryMs)));
+      }
     }
     if (this.closing) {
       await nc.close();
       return;
     }
+    log.info({ server: nc.getServer(), auth: client.auth.method, tls: client.tls !== undefined }, 'connected to NATS');
     this.nc = nc;
     this.js = jetstream(nc);
     this.jsm = await jetstreamManager(nc, { checkAPI: false });
@@ -167,6 +214,12 @@ export class NatsLink {
       if (this.closing) return;
       if (s.type === 'disconnect') this.set(false, 'disconnected from NATS; reconnecting');
       else if (s.type === 'reconnect') void this.prepare();
+      else if (s.type === 'error' && isLoginRefused(s.error)) this.set(false, `NATS refused the login on reconnect: ${s.error.message}`, 'error');
+      else if (s.type === 'error' && s.error instanceof PermissionViolationError) {
+        // A subject the server's permissions do not allow this user: name it, once per occurrence.
+        const { operation, subject, queue } = s.error;
+        this.options.log.error({ code: ErrorCodes.NATS_PERMISSION_DENIED, operation, subject, queue }, `NATS denied ${operation} on ${subject}`);
+      }
     }
   }
 
@@ -174,6 +227,7 @@ export class NatsLink {
   async drain(): Promise<void> {
     this.closing = true;
     this.set(false, 'shutting down');
+    this.resolveUsable(false);
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
     try {

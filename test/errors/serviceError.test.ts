@@ -54,7 +54,7 @@ describe('ErrorCodes', () => {
   });
 
   it('names every code in upper snake case under a known area prefix', () => {
-    const prefixes = ['INGEST', 'HTTP', 'OPS', 'SERVICE', 'WEBHOOK', 'DEAD_LETTER', 'ADMIN', 'INTERNAL', 'CONFIG'];
+    const prefixes = ['INGEST', 'HTTP', 'NATS', 'OPS', 'SERVICE', 'WEBHOOK', 'DEAD_LETTER', 'ADMIN', 'INTERNAL', 'CONFIG'];
     for (const code of Object.values(ErrorCodes)) {
       expect(code).to.match(/^[A-Z]+(_[A-Z0-9]+)*$/);
       expect(prefixes.some((p) => code.startsWith(p)), code).to.equal(true);

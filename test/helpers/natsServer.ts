@@ -18,28 +18,37 @@ export class TestNats {
     readonly storeDir: string,
     private port: number,
     private readonly configFile: string,
+    private readonly scheme: 'nats' | 'tls',
   ) {}
 
   /**
    * Starts a fresh server with an empty store.
    * @param options.maxPayload the server's `max_payload` instead of the project's (e.g. `'64KB'`)
+   * @param options.config more configuration after the project's (accounts, users, `tls { … }`)
+   * @param options.scheme the scheme of {@link url} (`tls` for a server that requires TLS)
    */
-  static async start(options: { maxPayload?: string } = {}): Promise<TestNats> {
+  static async start(options: { maxPayload?: string; config?: string; scheme?: 'nats' | 'tls' } = {}): Promise<TestNats> {
     const dir = await mkdtemp(join(tmpdir(), 'webhook-relay-nats-'));
     let configFile = projectConf;
-    if (options.maxPayload !== undefined) {
+    if (options.maxPayload !== undefined || options.config !== undefined) {
       configFile = join(dir, 'nats.conf');
-      const text = (await readFile(projectConf, 'utf8')).replace(/^max_payload:.*$/m, `max_payload: ${options.maxPayload}`);
-      await writeFile(configFile, text);
+      let text = await readFile(projectConf, 'utf8');
+      if (options.maxPayload !== undefined) text = text.replace(/^max_payload:.*$/m, `max_payload: ${options.maxPayload}`);
+      await writeFile(configFile, `${text}\n${options.config ?? ''}\n`);
     }
-    const t = new TestNats(join(dir, 'store'), 0, configFile);
+    const t = new TestNats(join(dir, 'store'), 0, configFile, options.scheme ?? 'nats');
     await t.restart();
     return t;
   }
 
-  /** `nats://127.0.0.1:<port>` */
+  /** `nats://127.0.0.1:<port>` (`tls://` for a server started with that scheme) */
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
+  }
+
+  /** The folder of this server's files (its store and configuration), for test files beside them. */
+  get dir(): string {
+    return dirname(this.storeDir);
   }
 
   /** Whether the server process is running. */
