@@ -79,6 +79,32 @@ describe('monitoring files against a running service', () => {
     expect(missing, 'used by deploy/ but not exported by /metrics').to.deep.equal([]);
   });
 
+  it('exports every source\'s dead-letter and delivery counters at 0 from the start, so the first one is an increase', async () => {
+    const m = await scrape(service);
+    for (const source of ['orders', 'audiobooks', 'pages']) {
+      for (const reason of ['max_deliveries', 'terminated']) {
+        expect(sampleValue(m, 'webhook_relay_dead_lettered_total', { source, reason }), `${source} ${reason}`).to.equal(0);
+      }
+    }
+    // pages received nothing: its deliveries counter is there all the same.
+    expect(sampleValue(m, 'webhook_relay_deliveries_total', { source: 'pages' })).to.equal(0);
+  });
+
+  it('reports which dependency leases this instance holds, its NATS link and its stream limits', async () => {
+    const m = await waitFor('the Audnex lease held', async () => {
+      const scraped = await scrape(service);
+      return sampleValue(scraped, 'webhook_relay_dependency_owner', { dependency: 'audnex' }) === 1 ? scraped : undefined;
+    });
+    // The browser is per instance (BROWSER_SCOPE=instance): nobody owns it across the cluster.
+    expect(m.samples.filter((s) => s.name === 'webhook_relay_dependency_owner').map((s) => s.labels.dependency)).to.have.members(['audnex', 'mam', 'openai', 'botpress']);
+    expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' })).to.equal(1);
+    expect(sampleValue(m, 'webhook_relay_processes', { role: 'primary' })).to.equal(1);
+    expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeWorker' })).to.equal(0);
+    expect(sampleValue(m, 'webhook_relay_stream_max_bytes', { stream: 'WEBHOOKS' })).to.equal(1024 ** 3);
+    expect(sampleValue(m, 'webhook_relay_stream_max_messages', { stream: 'WEBHOOKS' })).to.equal(-1);
+    expect(sampleValue(m, 'webhook_relay_stream_bytes', { stream: 'WEBHOOKS' })).to.be.greaterThan(0);
+  });
+
   it('reports the age of the oldest waiting webhook per source, 0 once none waits', async () => {
     const held = await waitFor('the held order to age', async () => {
       const age = sampleValue(await scrape(service), 'webhook_relay_consumer_oldest_waiting_seconds', { source: 'orders' });
