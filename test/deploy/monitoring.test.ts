@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { freePort } from '../../src/nats/localServer.js';
 import type { RunningService } from '../../src/service.js';
+import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { TestNats } from '../helpers/natsServer.js';
 import { audnexLookups, ScriptedOrders } from '../helpers/pipelines.js';
 import { parsePrometheusText, sampleValue, type PromExposition } from '../helpers/promText.js';
@@ -22,15 +21,6 @@ async function scrape(service: RunningService): Promise<PromExposition> {
   const res = await fetch(`${service.url}/metrics`);
   expect(res.status).to.equal(200);
   return parsePrometheusText(await res.text());
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 describe('monitoring files against a running service', () => {
@@ -119,9 +109,8 @@ describe('monitoring files against a running service', () => {
 
   describe('scraped by a real Prometheus', () => {
     let dir: string;
-    let prometheus: ChildProcess | undefined;
+    let prometheus: Daemon | undefined;
     let api: string;
-    let log = '';
 
     before(async function () {
       this.timeout(60_000);
@@ -141,21 +130,15 @@ describe('monitoring files against a running service', () => {
       );
       const port = await freePort();
       api = `http://127.0.0.1:${port}/api/v1`;
-      prometheus = spawn(
+      prometheus = await startDaemon(
         '/usr/bin/prometheus',
         [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        `http://127.0.0.1:${port}/-/ready`,
       );
-      prometheus.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-      await waitFor('Prometheus ready', async () => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok, { timeoutMs: 30_000, intervalMs: 100 });
     });
 
     after(async () => {
-      if (prometheus && prometheus.exitCode === null) {
-        const exited = once(prometheus, 'exit');
-        prometheus.kill('SIGTERM');
-        await exited;
-      }
+      await prometheus?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
@@ -168,7 +151,7 @@ describe('monitoring files against a running service', () => {
           return body.data.activeTargets.find((t: any) => t.labels.job === 'webhook-relay' && t.health === 'up');
         },
         { timeoutMs: 30_000, intervalMs: 200 },
-      ).catch((e: Error) => Promise.reject(new Error(`${e.message}\nprometheus log: ${log}`)));
+      ).catch((e: Error) => Promise.reject(new Error(`${e.message}\nprometheus log: ${prometheus!.log()}`)));
       expect(target.scrapeUrl).to.equal(`${service.url}/metrics`);
     });
 
