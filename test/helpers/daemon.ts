@@ -31,7 +31,7 @@ export async function startDaemon(binary: string, args: string[], readyUrl: stri
     await waitFor(`${binary} ready`, async () => child.exitCode === null && (await fetch(readyUrl)).ok, { timeoutMs: 30_000, intervalMs: 100 });
   } catch (e) {
     await daemon.stop();
-    throw new Error(`${(e as Error).message}\n${binary} log: ${log}`);
+    throw new Error(`${(e as Error).message}\n${binary} log: ${log}`, { cause: e });
   }
   return daemon;
 }
