@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the service and its tests need, idempotently:
-# Debian's nats-server, chromium and prometheus (promtool, and the server the
-# monitoring test scrapes with) when missing, npm dependencies when
+# Debian's nats-server, chromium, prometheus (promtool, and the server the
+# monitoring test scrapes with), prometheus-alertmanager (the Alertmanager and
+# amtool) and prometheus-blackbox-exporter (the NATS probes of the monitoring
+# profile) when missing, npm dependencies when
 # node_modules is missing or older than package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,8 @@ apt_install() {
 missing=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v prometheus-blackbox-exporter >/dev/null 2>&1 || missing+=(prometheus-blackbox-exporter)
 if [ "${SKIP_CHROMIUM:-0}" != 1 ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}" >&2

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, config.cluster.instanceId);
 
   if (isEdgeWorker()) {
-    const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false, listenAfterReadyMs: 10_000 });
+    const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false, listenAfterReadyMs: 10_000, edgeWorkers: config.ingest.workers });
     exitOnConfigFailure(edge, () => edge.stop(1000));
     onSignals(log, () => edge.stop());
     return;
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   if (edgeHere && config.ingest.workers > 1) {
     // This process runs the consumers and the dependency actors (one owner per
     // dependency); the workers run only the HTTP edge.
-    const processing = await startService(config, log, natsUrl, { edge: false, processing: processingHere });
+    const processing = await startService(config, log, natsUrl, { edge: false, processing: processingHere, edgeWorkers: config.ingest.workers });
     exitOnConfigFailure(processing, async () => {
       await processing.stop(1000);
       await embedded?.stop();

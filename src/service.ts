@@ -34,6 +34,12 @@ export interface ServiceRoles {
    * @default 0
    */
   listenAfterReadyMs?: number;
+  /**
+   * How many edge worker processes the instance runs besides its primary
+   * (told to the primary and to each worker), for `webhook_relay_processes`.
+   * @default 0
+   */
+  edgeWorkers?: number;
 }
 
 /** A running service instance. */
@@ -121,6 +127,7 @@ export async function startService(
     instance: config.cluster.instanceId,
     role: isEdgeWorker() ? 'edgeWorker' : 'primary',
     processing: roles.processing,
+    edgeWorkers: roles.edgeWorkers ?? 0,
     log,
   });
 
@@ -162,6 +169,7 @@ export async function startService(
       status: (name) => runtime.status(name),
       statuses: () => runtime.statuses(),
       owner: (name) => ownership.owner(name),
+      leases: () => Object.fromEntries(scoped.map((name) => [name, ownership.isOwner(name)])),
     });
   }
   // Everything below waits for NATS; `stop()` before NATS ever let this process in ends the wait.

@@ -65,10 +65,20 @@ export class OpsMetrics {
   readonly streamMessages: Gauge<'stream'>;
   /** Bytes in a stream. */
   readonly streamBytes: Gauge<'stream'>;
+  /** A stream's `max_bytes` (-1: no limit); a full `WEBHOOKS` refuses new webhooks with 503. */
+  readonly streamMaxBytes: Gauge<'stream'>;
+  /** A stream's `max_msgs` (-1: no limit). */
+  readonly streamMaxMessages: Gauge<'stream'>;
   /** Breaker state: 0 closed, 1 half-open, 2 open. */
   readonly breakerState: Gauge<'dependency'>;
   /** Breaker transitions (`from` is `none` when the actor started). */
   readonly breakerTransitions: Counter<'dependency' | 'from' | 'to'>;
+  /** 1 while this instance holds a cluster-scoped dependency's lease in `dependency-owners`, else 0. */
+  readonly dependencyOwner: Gauge<'dependency'>;
+  /** This instance's processes of each role whose NATS link is ready (summed over the processes that answer). */
+  readonly natsLinkReady: Gauge<'role'>;
+  /** The processes this instance runs in each role (the highest any process reports, not a sum). */
+  readonly processes: Gauge<'role'>;
   /** Calls waiting in a dependency's mailbox. */
   readonly mailboxDepth: Gauge<'dependency'>;
   /** Calls a dependency runs now. */
@@ -136,8 +146,24 @@ export class OpsMetrics {
     });
     this.streamMessages = new Gauge({ name: name('stream_messages'), help: 'Messages in a stream (WEBHOOKS, DEAD_LETTERS)', labelNames: ['stream'], registers });
     this.streamBytes = new Gauge({ name: name('stream_bytes'), help: 'Bytes in a stream', labelNames: ['stream'], registers });
+    this.streamMaxBytes = new Gauge({ name: name('stream_max_bytes'), help: 'max_bytes of a stream (-1: no limit)', labelNames: ['stream'], registers });
+    this.streamMaxMessages = new Gauge({ name: name('stream_max_messages'), help: 'max_msgs of a stream (-1: no limit)', labelNames: ['stream'], registers });
     this.breakerState = new Gauge({ name: name('breaker_state'), help: 'Breaker state: 0 closed, 1 half-open, 2 open', labelNames: ['dependency'], registers });
     this.breakerTransitions = new Counter({ name: name('breaker_transitions_total'), help: 'Breaker transitions', labelNames: ['dependency', 'from', 'to'], registers });
+    this.dependencyOwner = new Gauge({
+      name: name('dependency_owner'),
+      help: '1 while this instance holds the dependency lease in dependency-owners, else 0',
+      labelNames: ['dependency'],
+      registers,
+    });
+    this.natsLinkReady = new Gauge({
+      name: name('nats_link_ready'),
+      help: 'Processes of this instance, by role, whose NATS link is connected with the streams set up',
+      labelNames: ['role'],
+      registers,
+    });
+    // Every process reports the same count: an instance has it once, not once per process.
+    this.processes = new Gauge({ name: name('processes'), help: 'Processes this instance runs, by role', labelNames: ['role'], aggregator: 'max', registers });
     this.mailboxDepth = new Gauge({ name: name('dependency_mailbox_depth'), help: 'Calls waiting in a dependency mailbox', labelNames: ['dependency'], registers });
     this.dependencyInFlight = new Gauge({ name: name('dependency_in_flight'), help: 'Calls a dependency runs now', labelNames: ['dependency'], registers });
     this.rateLimitWaits = new Counter({

@@ -11,19 +11,30 @@ export interface ConsumerBacklog {
   oldestWaitingAt: number | null;
 }
 
+/** A stream's size limits, as configured (-1: no limit). */
+export interface StreamLimits {
+  maxBytes: number;
+  maxMessages: number;
+}
+
 /** What the stream layer looks like now. */
 export interface NatsSample {
   consumers: Record<string, ConsumerBacklog | null>;
   webhooks: StreamStats | null;
   deadLetters: StreamStats | null;
+  /** The limits of each stream that answered, by stream name. */
+  limits: Record<string, StreamLimits>;
 }
 
-const EMPTY: NatsSample = { consumers: {}, webhooks: null, deadLetters: null };
+const EMPTY: NatsSample = { consumers: {}, webhooks: null, deadLetters: null, limits: {} };
 
-async function streamStats(jsm: JetStreamManager, name: string): Promise<StreamStats | null> {
+async function streamStats(jsm: JetStreamManager, name: string): Promise<{ stats: StreamStats; limits: StreamLimits } | null> {
   try {
     const info = await jsm.streams.info(name);
-    return { messages: info.state.messages, bytes: info.state.bytes, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
+    return {
+      stats: { messages: info.state.messages, bytes: info.state.bytes, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq },
+      limits: { maxBytes: info.config.max_bytes, maxMessages: info.config.max_msgs },
+    };
   } catch {
     return null;
   }
@@ -56,7 +67,7 @@ async function oldestWaitingAt(jsm: JetStreamManager, source: string, ackFloor: 
 }
 
 /**
- * Reads each source consumer's backlog and the sizes of `WEBHOOKS` and
+ * Reads each source consumer's backlog and the sizes and limits of `WEBHOOKS` and
  * `DEAD_LETTERS`. Concurrent callers within `maxAgeMs` share one reading,
  * so a scrape, `/stats` and the live feed together cost one round of
  * requests.
@@ -86,6 +97,14 @@ export class NatsSampler {
       streamStats(jsm, DEAD_LETTERS_STREAM),
       ...this.sources.map((s) => backlog(jsm, s)),
     ]);
-    return { webhooks, deadLetters, consumers: Object.fromEntries(this.sources.map((s, i) => [s, backlogs[i] ?? null])) };
+    const limits: Record<string, StreamLimits> = {};
+    if (webhooks) limits[WEBHOOKS_STREAM] = webhooks.limits;
+    if (deadLetters) limits[DEAD_LETTERS_STREAM] = deadLetters.limits;
+    return {
+      webhooks: webhooks?.stats ?? null,
+      deadLetters: deadLetters?.stats ?? null,
+      limits,
+      consumers: Object.fromEntries(this.sources.map((s, i) => [s, backlogs[i] ?? null])),
+    };
   }
 }

@@ -33,6 +33,8 @@ export interface OperatingViewOptions {
   role: MemberRole;
   /** Whether this process runs processing and the dependency actors. */
   processing: boolean;
+  /** How many edge worker processes this instance runs besides its primary (0: the primary serves HTTP itself). */
+  edgeWorkers: number;
   log: Log;
 }
 
@@ -45,10 +47,17 @@ export function createOperatingView(o: OperatingViewOptions): OperatingView {
   const metrics = new OpsMetrics(o.instance);
   const sources = [...o.sources];
   const sampler = new NatsSampler(() => (o.link.ready ? o.link.jsm : undefined), sources);
-  const processing = o.processing ? new ProcessingOps({ instance: o.instance, metrics, sampler }) : undefined;
+  const processing = o.processing ? new ProcessingOps({ instance: o.instance, metrics, sampler, sources }) : undefined;
   const self = { member: nuid.next(), instance: o.instance, pid: process.pid, role: o.role, processing: o.processing, startedAt: Date.now() };
   const roster = new OpsRoster(self, { log: o.log });
-  const member = new OpsMember({ self, metrics, processing, log: o.log });
+  const member = new OpsMember({
+    self,
+    metrics,
+    processing,
+    linkReady: () => o.link.ready,
+    processes: { primary: 1, edgeWorker: o.edgeWorkers },
+    log: o.log,
+  });
   const view = new OpsView({ link: o.link, roster, member, processing, sampler, sources, log: o.log });
   let stopped = false;
   void o.link.whenReady().then(() => {

@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ErrorCodes } from '../errors/codes.js';
 import type { Log } from '../log.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
-import { decodeJson, isWatch, OpsSubjects, type EventsBatch, type MetricsReply, type Presence } from './opsSubjects.js';
+import { decodeJson, isWatch, OpsSubjects, type EventsBatch, type MemberRole, type MetricsReply, type Presence } from './opsSubjects.js';
 import type { ProcessingOps } from './processingOps.js';
 import { RecentWindow } from './recentWindow.js';
 
@@ -12,6 +12,10 @@ export interface OpsMemberOptions {
   metrics: OpsMetrics;
   /** This process's processing data, when it runs processing. */
   processing: ProcessingOps | undefined;
+  /** Whether this process's NATS link is ready now. */
+  linkReady: () => boolean;
+  /** How many processes of each role this instance runs. */
+  processes: Readonly<Record<MemberRole, number>>;
   log: Log;
 }
 
@@ -39,10 +43,24 @@ export class OpsMember {
    */
   async collect(nats: boolean): Promise<MetricsReply> {
     await this.o.processing?.refreshGauges(nats);
+    this.refreshProcessGauges();
     const metrics: MetricsJson = await this.o.metrics.json();
     const { member, instance } = this.o.self;
     const recentGrowth = await this.window.sample(metrics);
     return { member, instance, metrics, recentDurationsMs: this.o.processing?.recentDurations() ?? [], recentGrowth };
+  }
+
+  /**
+   * This process's NATS link (1 or 0 under its own role, 0 under the
+   * others, so every role's series exists in the instance's sum) and the
+   * instance's process counts, which every process reports alike.
+   */
+  private refreshProcessGauges(): void {
+    const { metrics, self, linkReady, processes } = this.o;
+    for (const [role, count] of Object.entries(processes)) {
+      metrics.processes.set({ role }, count);
+      metrics.natsLinkReady.set({ role }, role === self.role && linkReady() ? 1 : 0);
+    }
   }
 
   /** Starts answering on `nc`. */

@@ -1,3 +1,4 @@
+import { DEAD_LETTER_REASONS } from '../processing/deadLetters/deadLetterNames.js';
 import type { DepEvent, DepEventListener } from '../runtime/dependencyEvents.js';
 import type { DependencyStatus } from '../runtime/status.js';
 import type { ProcessingEvent, ProcessingEvents } from '../processing/processingEvents.js';
@@ -14,6 +15,8 @@ export interface WatchedDependencies {
   status(name: string): DependencyStatus | undefined;
   /** The owner of a cluster-scoped dependency. */
   owner?(name: string): DependencyOwner | undefined;
+  /** Each cluster-scoped dependency, and whether this instance holds its lease now. */
+  leases?(): Record<string, boolean>;
 }
 
 /** What {@link ProcessingOps} needs. */
@@ -23,6 +26,8 @@ export interface ProcessingOpsOptions {
   metrics: OpsMetrics;
   /** Reads backlogs and stream sizes for the gauges. */
   sampler: NatsSampler;
+  /** Every registered source name. */
+  sources: readonly string[];
 }
 
 const BREAKER_LEVEL = { closed: 0, halfOpen: 1, open: 2 } as const;
@@ -44,6 +49,12 @@ export class ProcessingOps {
 
   constructor(private readonly o: ProcessingOpsOptions) {
     this.collector = new ProcessingCollector(o.metrics);
+    // A counter's first increment is visible to increase() only after a 0
+    // sample: the series alerts read exist from the start, and again after a restart.
+    for (const source of o.sources) {
+      o.metrics.deliveries.inc({ source }, 0);
+      for (const reason of DEAD_LETTER_REASONS) o.metrics.deadLettered.inc({ source, reason }, 0);
+    }
   }
 
   /** Counts the processor's events from now on. */
@@ -116,6 +127,7 @@ export class ProcessingOps {
       m.mailboxDepth.set({ dependency: d.name }, d.queueLength);
       m.dependencyInFlight.set({ dependency: d.name }, d.inFlight);
     }
+    for (const [dependency, held] of Object.entries(this.dependencies?.leases?.() ?? {})) m.dependencyOwner.set({ dependency }, held ? 1 : 0);
     if (!nats) return;
     const sample = await this.o.sampler.sample();
     for (const [source, b] of Object.entries(sample.consumers)) {
@@ -127,6 +139,10 @@ export class ProcessingOps {
       if (!s) continue;
       m.streamMessages.set({ stream }, s.messages);
       m.streamBytes.set({ stream }, s.bytes);
+    }
+    for (const [stream, limits] of Object.entries(sample.limits)) {
+      m.streamMaxBytes.set({ stream }, limits.maxBytes);
+      m.streamMaxMessages.set({ stream }, limits.maxMessages);
     }
   }
 

@@ -3,19 +3,25 @@ import type { MsgHdrs } from '@nats-io/transport-node';
 import { injectTraceContext, extractTraceContext } from './natsHeaders.js';
 import { MESSAGING_SYSTEM, SpanAttributes as A, tracer } from './tracer.js';
 
+// A messaging span is named `{messaging.operation.name} {destination}` (OpenTelemetry
+// messaging conventions); each name below is used for both.
+const PUBLISH = 'publish';
+const PROCESS = 'process';
+
 /**
- * Starts the PRODUCER span `send <subject>` as a child of the active span
- * and writes its trace context into `headers`, so whoever processes the
- * message continues the same trace. End it with {@link endSpan}.
+ * Starts the PRODUCER span `publish <subject>` (JetStream's publish: operation
+ * type `send`) as a child of the active span and writes its trace context
+ * into `headers`, so whoever processes the message continues the same
+ * trace. End it with {@link endSendSpan}.
  */
 export function startSendSpan(subject: string, messageId: string, headers: MsgHdrs): Span {
-  const span = tracer().startSpan(`send ${subject}`, { kind: SpanKind.PRODUCER });
+  const span = tracer().startSpan(`${PUBLISH} ${subject}`, { kind: SpanKind.PRODUCER });
   if (!span.isRecording()) return span;
   span.setAttributes({
     [A.messagingSystem]: MESSAGING_SYSTEM,
     [A.destinationName]: subject,
     [A.operationType]: 'send',
-    [A.operationName]: 'publish',
+    [A.operationName]: PUBLISH,
     [A.messageId]: messageId,
   });
   injectTraceContext(headers, trace.setSpan(context.active(), span));
@@ -41,13 +47,13 @@ export interface Delivery {
  */
 export function startProcessSpan(d: Delivery): { span: Span; context: ReturnType<typeof context.active> } {
   const parent = extractTraceContext(d.headers);
-  const span = tracer().startSpan(`process ${d.subject}`, { kind: SpanKind.CONSUMER }, parent);
+  const span = tracer().startSpan(`${PROCESS} ${d.subject}`, { kind: SpanKind.CONSUMER }, parent);
   if (span.isRecording()) {
     span.setAttributes({
       [A.messagingSystem]: MESSAGING_SYSTEM,
       [A.destinationName]: d.subject,
       [A.operationType]: 'process',
-      [A.operationName]: 'process',
+      [A.operationName]: PROCESS,
       [A.messageId]: d.messageId,
       [A.consumerGroup]: d.consumer,
       [A.streamSequence]: d.seq,

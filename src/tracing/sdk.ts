@@ -1,4 +1,4 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, resources } from '@opentelemetry/sdk-node';
 import { TRACER_NAME } from './tracer.js';
 
 /** Tracing as started by {@link startTracing}. */
@@ -28,13 +28,16 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
  * The SDK reads its settings itself from the standard variables (exporter,
  * endpoint, headers, `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`,
  * `OTEL_RESOURCE_ATTRIBUTES` ...); the service name defaults to
- * `webhook-relay`. Only traces are exported: metrics stay on `/metrics`.
+ * `webhook-relay`, below both `OTEL_SERVICE_NAME` and a `service.name` in
+ * `OTEL_RESOURCE_ATTRIBUTES`. Only traces are exported: metrics stay on `/metrics`.
  * @returns undefined when tracing is off.
  */
 export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
   if (!tracingRequested(env)) return undefined;
   const sdk = new NodeSDK({
-    serviceName: env.OTEL_SERVICE_NAME?.trim() ? undefined : TRACER_NAME,
+    // The base resource: what the SDK detects from OTEL_SERVICE_NAME and
+    // OTEL_RESOURCE_ATTRIBUTES is merged over it. (Its `serviceName` option would be merged last, over both.)
+    resource: resources.defaultResource().merge(resources.resourceFromAttributes({ 'service.name': TRACER_NAME })),
     instrumentations: [],
     metricReaders: [],
     logRecordProcessors: [],

@@ -34,6 +34,12 @@ describe('deploy/prometheus/alerts.yml', () => {
       'WebhookRelayOldestWaitingTooOld',
       'WebhookRelayIngest5xx',
       'WebhookRelayConsumerStalled',
+      'WebhookRelayTargetMissing',
+      'WebhookRelayStreamNearlyFull',
+      'WebhookRelayDependencyWithoutOwner',
+      'WebhookRelayDependencyOwnedTwice',
+      'WebhookRelayNatsLinkDown',
+      'WebhookRelayNatsServerDown',
     ]);
   });
 

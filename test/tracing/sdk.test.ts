@@ -58,26 +58,37 @@ describe('tracing start-up', () => {
   describe('with an OTLP/HTTP endpoint', () => {
     const saved = { ...process.env };
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
-    let app: Server;
+    let app: Server | undefined;
 
     before(async () => {
       receiver = await startReceiver();
     });
 
-    after(async () => {
-      process.env = saved;
+    afterEach(async () => {
+      process.env = { ...saved };
       trace.disable();
       context.disable();
       propagation.disable();
-      await new Promise((r) => app?.close(r));
+      await new Promise((r) => (app ? app.close(r) : r(undefined)));
+      app = undefined;
+      receiver.exports.length = 0;
+    });
+
+    after(async () => {
+      process.env = saved;
       await new Promise((r) => receiver?.server.close(r));
     });
 
-    it('exports the spans of a request to the collector, with the service name', async () => {
-      // The SDK reads its settings from the process environment.
-      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${receiver.url}/v1/traces`;
-      process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
-      process.env.OTEL_SERVICE_NAME = 'relay-under-test';
+    /**
+     * Starts tracing with the OTLP receiver and `env` in the process
+     * environment (which the SDK reads), serves one webhook POST that
+     * publishes, shuts tracing down (flushing the batch) and returns what
+     * the receiver got.
+     */
+    async function exportOneRequest(env: Record<string, string>): Promise<{ resource: Record<string, unknown>; spans: any[] }> {
+      delete process.env.OTEL_SERVICE_NAME;
+      delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+      Object.assign(process.env, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...env });
       const tracing = startTracing(process.env);
       expect(tracing).to.not.equal(undefined);
 
@@ -91,21 +102,29 @@ describe('tracing start-up', () => {
       koa.use(router.routes());
       const handle = koa.callback();
       // Koa settles its own errors; the returned promise needs no one to wait for it.
-      app = createServer((req, res) => void handle(req, res));
-      await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-      const res = await fetch(`http://127.0.0.1:${(app.address() as AddressInfo).port}/webhooks/orders`, { method: 'POST' });
+      const server = createServer((req, res) => void handle(req, res));
+      app = server;
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/orders`, { method: 'POST' });
       expect(res.status).to.equal(202);
 
       // Shutting down flushes the batch.
       await tracing!.shutdown();
       const resourceSpans = receiver.exports.flatMap((e) => e.resourceSpans);
       expect(resourceSpans).to.have.length.greaterThan(0);
-      expect(attributesOf(resourceSpans[0].resource.attributes)['service.name']).to.equal('relay-under-test');
-      const spans = resourceSpans.flatMap((r: any) => r.scopeSpans).flatMap((s: any) => s.spans);
-      const byName = new Map(spans.map((s: any) => [s.name, s]));
-      expect([...byName.keys()]).to.have.members(['POST /webhooks/:source', 'send webhooks.orders']);
+      return {
+        resource: attributesOf(resourceSpans[0].resource.attributes),
+        spans: resourceSpans.flatMap((r: any) => r.scopeSpans).flatMap((sc: any) => sc.spans),
+      };
+    }
+
+    it('exports the spans of a request to the collector, with the service name', async () => {
+      const { resource, spans } = await exportOneRequest({ OTEL_SERVICE_NAME: 'relay-under-test' });
+      expect(resource['service.name']).to.equal('relay-under-test');
+      const byName = new Map(spans.map((sp: any) => [sp.name, sp]));
+      expect([...byName.keys()]).to.have.members(['POST /webhooks/:source', 'publish webhooks.orders']);
       const server: any = byName.get('POST /webhooks/:source');
-      const send: any = byName.get('send webhooks.orders');
+      const send: any = byName.get('publish webhooks.orders');
       expect(send.traceId).to.equal(server.traceId);
       expect(send.parentSpanId).to.equal(server.spanId);
       expect(attributesOf(server.attributes)).to.include({ 'http.request.method': 'POST', 'http.route': '/webhooks/:source' });
@@ -115,6 +134,30 @@ describe('tracing start-up', () => {
         'messaging.operation.type': 'send',
         'messaging.message.id': 'otlp-1',
       });
+    });
+
+    it('names the producer span after its messaging.operation.name and destination', async () => {
+      const { spans } = await exportOneRequest({});
+      const messaging = spans.map((sp: any) => ({ name: sp.name, attributes: attributesOf(sp.attributes) })).filter((sp) => 'messaging.operation.name' in sp.attributes);
+      expect(messaging).to.have.length(1);
+      for (const { name, attributes } of messaging) {
+        expect(name).to.equal(`${String(attributes['messaging.operation.name'])} ${String(attributes['messaging.destination.name'])}`);
+      }
+    });
+
+    it('takes service.name from OTEL_RESOURCE_ATTRIBUTES over its own default, with the other attributes given there', async () => {
+      const { resource } = await exportOneRequest({ OTEL_RESOURCE_ATTRIBUTES: 'service.name=relay-from-attributes,deployment.environment.name=staging' });
+      expect(resource).to.include({ 'service.name': 'relay-from-attributes', 'deployment.environment.name': 'staging' });
+    });
+
+    it('lets OTEL_SERVICE_NAME win over a service.name in OTEL_RESOURCE_ATTRIBUTES', async () => {
+      const { resource } = await exportOneRequest({ OTEL_SERVICE_NAME: 'relay-by-name', OTEL_RESOURCE_ATTRIBUTES: 'service.name=relay-from-attributes' });
+      expect(resource['service.name']).to.equal('relay-by-name');
+    });
+
+    it('names the service webhook-relay when neither variable does, beside the SDK\'s own attributes', async () => {
+      const { resource } = await exportOneRequest({ OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=staging' });
+      expect(resource).to.include({ 'service.name': 'webhook-relay', 'deployment.environment.name': 'staging', 'telemetry.sdk.language': 'nodejs' });
     });
   });
 });

@@ -78,7 +78,7 @@ describe('one trace per webhook', function () {
     expect(chain.map((s) => [s.name, s.kind])).to.deep.equal([
       ['dependency.call audnex', SpanKind.CLIENT],
       ['process webhooks.audiobooks', SpanKind.CONSUMER],
-      ['send webhooks.audiobooks', SpanKind.PRODUCER],
+      ['publish webhooks.audiobooks', SpanKind.PRODUCER],
       ['POST /webhooks/:source', SpanKind.SERVER],
     ]);
     expect(new Set(chain.map((s) => s.spanContext().traceId))).to.deep.equal(new Set([SENDER_TRACE]));
@@ -96,6 +96,8 @@ describe('one trace per webhook', function () {
     expect(processed.events.map((e) => e.name)).to.include.members(['webhook.results.stored', 'webhook.ack']);
     expect(sent.attributes).to.include({ [A.messagingSystem]: 'nats', [A.operationType]: 'send', [A.destinationName]: 'webhooks.audiobooks' });
     expect(sent.events.map((e) => e.name)).to.include('webhook.acked');
+    // Messaging spans are named `{messaging.operation.name} {destination}`.
+    for (const s of [sent, processed]) expect(s.name).to.equal(`${String(s.attributes[A.operationName])} ${String(s.attributes[A.destinationName])}`);
     expect(server.attributes).to.include({
       'http.request.method': 'POST',
       'http.route': '/webhooks/:source',

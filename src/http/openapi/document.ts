@@ -225,12 +225,19 @@ export function buildOpenApiDocument(sources: ReadonlyMap<string, SourceDefiniti
           operationId: 'getWebhookStatus',
           tags: ['ingest'],
           summary: 'A webhook\'s status, deliveries, last error and result',
+          description: 'Anyone gets the status fields; with the admin token also the last error\'s message and the stored result. A wrong token is refused, never answered as anonymous.',
+          // The token is optional: no requirement ({}) or the admin token.
+          security: [{}, { adminToken: [] }],
           parameters: [
             { name: 'source', in: 'path', required: true, schema: { type: 'string', enum: names } },
             { name: 'id', in: 'path', required: true, description: 'The id the 202 answered (URL-encoded).', schema: { type: 'string' } },
           ],
           responses: {
             200: jsonResponse('Its status; `result.value` holds the stored result once done.', ref('schemas', 'WebhookStatus')),
+            401: errorResponse('The bearer token is wrong or malformed (without an Authorization header the answer is the anonymous one).', [E.ADMIN_UNAUTHORIZED], {
+              'WWW-Authenticate': ref('headers', 'WwwAuthenticate'),
+            }),
+            403: errorResponse('A token was sent while ADMIN_TOKEN is not set.', [E.ADMIN_DISABLED]),
             404: errorResponse('Unknown source, or no status for this id.', [E.INGEST_UNKNOWN_SOURCE, E.WEBHOOK_NOT_FOUND]),
             500: internal,
             503: streamUnavailable,
