@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, readVar, type Env } from './parse.js';
 
 /** Shortest key accepted: nats-server recommends at least 32 bytes. */
-export const MIN_STORE_KEY_LENGTH = 32;
+const MIN_STORE_KEY_LENGTH = 32;
 
 /**
  * Characters a key may hold: those of hex and base64 (standard and URL-safe).
@@ -17,7 +17,7 @@ const STORE_KEY_CHARACTERS = /^[A-Za-z0-9+/=_.-]+$/;
  * @param natsUrl `NATS_URL`: with it no local server starts, so a key is refused
  * @returns undefined when neither variable is set
  * @throws ConfigError naming the variable: both are set, the file cannot be
- * read, the key is shorter than {@link MIN_STORE_KEY_LENGTH} characters or
+ * read, the key is shorter than 32 characters or
  * holds other characters than letters, digits and `+ / = _ . -`, or `NATS_URL` is set.
  */
 export function readStoreKey(env: Env, natsUrl: string | undefined): string | undefined {
