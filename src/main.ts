@@ -80,7 +80,7 @@ function onSignals(log: Log, stop: () => Promise<void>): void {
 async function startLocalNatsFor(config: ServiceConfig, log: Log): Promise<LocalNats> {
   const projectDir = findProjectDir();
   const dataDir = resolve(projectDir, config.nats.dataDir ?? 'data');
-  const embedded = await startEmbeddedNats(projectDir, dataDir, log);
+  const embedded = await startEmbeddedNats({ projectDir, dataDir, log, storeKey: config.nats.storeKey });
   // For operators: `nats --server "$(cat data/nats.url)" stream ls`
   await writeFile(resolve(dataDir, 'nats.url'), `${embedded.url}\n`);
   // Never leave the child server behind, even if this process dies abruptly.
@@ -98,6 +98,9 @@ async function main(): Promise<void> {
   // Before anything else, so every span of this process reaches the SDK (the OTEL_* variables configure it).
   tracing = startTracing(process.env);
   const config = loadConfigOrExit();
+  // Read once: no child process (nats-server, edge workers, Chromium) inherits the key.
+  delete process.env.NATS_STORE_KEY;
+  delete process.env.NATS_STORE_KEY_FILE;
   const log = createLogger(config.logLevel, config.cluster.instanceId);
 
   if (isEdgeWorker()) {

@@ -61,6 +61,41 @@ describe('main (the start command)', function () {
     }
   });
 
+  it('encrypts its local store with NATS_STORE_KEY, with edge workers, and hands the key to no child process', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'webhook-relay-main-'));
+    const port = await freePort();
+    const key = 'c0ffee17d25e48b6a0c4e7d1b9f28a6035c1e9d74b2a8f60c3e51d9a7b0f4c28';
+    const { child, output } = startMain({ DATA_DIR: dataDir, PORT: String(port), INGEST_WORKERS: '2', NATS_STORE_KEY: key });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor('the service to be ready', async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: START_MS });
+      expect((await postWebhook(base, 'orders', ORDER_BODY, { 'webhook-id': 'main-keyed-1' })).status, output()).to.equal(202);
+      expect(output()).to.match(/"storeEncryption":"chachapoly".*"msg":"local nats-server started"/);
+
+      // The local nats-server and both edge workers: neither their environment nor their command line holds the key.
+      const children = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')).trim().split(/\s+/);
+      expect(children.length, output()).to.be.at.least(3);
+      for (const pid of children) {
+        const [environ, cmdline] = await Promise.all([readFile(`/proc/${pid}/environ`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+        expect(environ, `process ${pid}`).to.not.contain(key);
+        expect(cmdline, `process ${pid}`).to.not.contain(key);
+      }
+
+      child.kill('SIGTERM');
+      expect(await exitOf(child), output()).to.equal(0);
+      expect(output()).to.not.contain(key);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops with exit code 78 when NATS_STORE_KEY is set together with NATS_URL', async () => {
+    const { child, output } = startMain({ NATS_URL: 'nats://127.0.0.1:1', NATS_STORE_KEY: 'c0ffee17d25e48b6a0c4e7d1b9f28a6035c1e9d7' });
+    expect(await exitOf(child)).to.equal(78);
+    expect(output()).to.match(/configuration error: NATS_STORE_KEY is set together with NATS_URL: the key encrypts only the local nats-server/);
+  });
+
   describe('with PORT already taken', () => {
     let nats: TestNats;
     const blocker = createServer();

@@ -8,6 +8,7 @@ import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './
 import { loadSignatureConfig, MIN_SIGNED_DUPLICATE_WINDOW_MS, type SourceSignature } from './signatures.js';
 import { loadProcessingConfig, type ProcessingConfig } from './processing.js';
 import { loadProtectionConfig, type ProtectionConfig } from './protection.js';
+import { readStoreKey } from './storeKey.js';
 
 /** Settings of the HTTP edge and the ingest path. */
 export interface IngestConfig {
@@ -42,6 +43,12 @@ export interface NatsConfig {
   client: NatsClientConfig;
   /** `DATA_DIR`: where the local nats-server keeps its store @default './data' */
   dataDir: string | undefined;
+  /**
+   * `NATS_STORE_KEY`, or the contents of `NATS_STORE_KEY_FILE`: encrypts the
+   * local nats-server's JetStream store (never set together with `NATS_URL`)
+   * @default undefined (the store is not encrypted)
+   */
+  storeKey: string | undefined;
   /** `WEBHOOKS_MAX_BYTES` @default 1073741824 (1 GiB) */
   streamMaxBytes: number;
   /** `WEBHOOKS_MAX_MSGS`; -1 is unlimited @default -1 */
@@ -90,6 +97,7 @@ export function loadConfig(env: Env): ServiceConfig {
       url: parsedNatsUrl?.servers.join(','),
       client: loadNatsClientConfig(env, parsedNatsUrl),
       dataDir: readVar(env, 'DATA_DIR'),
+      storeKey: readStoreKey(env, natsUrl),
       streamMaxBytes: intVar(env, 'WEBHOOKS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024 }),
       streamMaxMsgs: intVar(env, 'WEBHOOKS_MAX_MSGS', -1, { min: -1 }),
       deadLettersMaxBytes: intVar(env, 'DEAD_LETTERS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024 }),
