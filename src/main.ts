@@ -80,7 +80,7 @@ function onSignals(log: Log, stop: () => Promise<void>): void {
 async function startLocalNatsFor(config: ServiceConfig, log: Log): Promise<LocalNats> {
   const projectDir = findProjectDir();
   const dataDir = resolve(projectDir, config.nats.dataDir ?? 'data');
-  const embedded = await startEmbeddedNats({ projectDir, dataDir, log, storeKey: config.nats.storeKey });
+  const embedded = await startEmbeddedNats({ projectDir, dataDir, log, storeKey: config.nats.storeKey?.reveal() });
   // For operators: `nats --server "$(cat data/nats.url)" stream ls`
   await writeFile(resolve(dataDir, 'nats.url'), `${embedded.url}\n`);
   // Never leave the child server behind, even if this process dies abruptly.

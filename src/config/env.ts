@@ -8,6 +8,7 @@ import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './
 import { loadSignatureConfig, MIN_SIGNED_DUPLICATE_WINDOW_MS, type SourceSignature } from './signatures.js';
 import { loadProcessingConfig, type ProcessingConfig } from './processing.js';
 import { loadProtectionConfig, type ProtectionConfig } from './protection.js';
+import type { Secret } from './secret.js';
 import { readStoreKey } from './storeKey.js';
 
 /** Settings of the HTTP edge and the ingest path. */
@@ -48,7 +49,7 @@ export interface NatsConfig {
    * local nats-server's JetStream store (never set together with `NATS_URL`)
    * @default undefined (the store is not encrypted)
    */
-  storeKey: string | undefined;
+  storeKey: Secret | undefined;
   /** `WEBHOOKS_MAX_BYTES` @default 1073741824 (1 GiB) */
   streamMaxBytes: number;
   /** `WEBHOOKS_MAX_MSGS`; -1 is unlimited @default -1 */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, readVar, type Env } from './parse.js';
+import { Secret } from './secret.js';
 
 /** Shortest key accepted: nats-server recommends at least 32 bytes. */
 const MIN_STORE_KEY_LENGTH = 32;
@@ -20,7 +21,7 @@ const STORE_KEY_CHARACTERS = /^[A-Za-z0-9+/=_.-]+$/;
  * read, the key is shorter than 32 characters or
  * holds other characters than letters, digits and `+ / = _ . -`, or `NATS_URL` is set.
  */
-export function readStoreKey(env: Env, natsUrl: string | undefined): string | undefined {
+export function readStoreKey(env: Env, natsUrl: string | undefined): Secret | undefined {
   const inline = readVar(env, 'NATS_STORE_KEY');
   const file = readVar(env, 'NATS_STORE_KEY_FILE');
   if (inline !== undefined && file !== undefined) {
@@ -44,7 +45,7 @@ export function readStoreKey(env: Env, natsUrl: string | undefined): string | un
   if (!STORE_KEY_CHARACTERS.test(key)) {
     throw new ConfigError(variable, 'holds a key with characters other than letters, digits and + / = _ . - (e.g. openssl rand -hex 32)');
   }
-  return key;
+  return new Secret(key);
 }
 
 function readKeyFile(path: string): string {

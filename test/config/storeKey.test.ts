@@ -32,13 +32,13 @@ describe('readStoreKey (NATS_STORE_KEY, NATS_STORE_KEY_FILE)', () => {
   });
 
   it('reads the key from NATS_STORE_KEY', () => {
-    expect(loadConfig({ NATS_STORE_KEY: KEY }).nats.storeKey).to.equal(KEY);
+    expect(loadConfig({ NATS_STORE_KEY: KEY }).nats.storeKey?.reveal()).to.equal(KEY);
   });
 
   it('reads the key from the file NATS_STORE_KEY_FILE names, without its trailing newline', async () => {
     const file = join(dir, 'key');
     await writeFile(file, `${KEY}\n`, { mode: 0o600 });
-    expect(loadConfig({ NATS_STORE_KEY_FILE: file }).nats.storeKey).to.equal(KEY);
+    expect(loadConfig({ NATS_STORE_KEY_FILE: file }).nats.storeKey?.reveal()).to.equal(KEY);
   });
 
   it('refuses both variables at once', () => {
