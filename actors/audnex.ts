@@ -69,11 +69,33 @@ function checkRegion(region: unknown): AudnexRegion {
   return region as AudnexRegion;
 }
 
+const KINDS: readonly AudnexRequest['kind'][] = ['book', 'author', 'chapters'];
+
+/**
+ * The one set of rules for a lookup, applied by the handle and again by the
+ * owner to a forwarded one.
+ * @throws RejectedError naming the field that is wrong.
+ */
+function parseRequest(r: unknown): AudnexRequest {
+  if (!isRequestObject(r)) throw new RejectedError(NAME, 'the request must be an object');
+  const extra = Object.keys(r).filter((k) => !['kind', 'asin', 'region'].includes(k));
+  if (extra.length > 0) throw new RejectedError(NAME, `unknown fields: ${extra.join(', ')}`);
+  if (!(KINDS as readonly unknown[]).includes(r.kind)) throw new RejectedError(NAME, `kind must be one of ${KINDS.join(', ')}`);
+  return { kind: r.kind as AudnexRequest['kind'], asin: normaliseAsin(r.asin), region: checkRegion(r.region) };
+}
+
 const validate = {
   book: responseValidator<AudnexBook>(NAME, 'book', bookSchema),
   author: responseValidator<AudnexAuthor>(NAME, 'author', authorSchema),
   chapters: responseValidator<AudnexChapters>(NAME, 'chapters', chaptersSchema),
 };
+
+/** A lookup's result as the owner answered it, checked against the same schemas as Audnex's own answer. */
+function parseResult(request: AudnexRequest, value: unknown): Lookup<AudnexBook | AudnexAuthor | AudnexChapters> {
+  if (isRequestObject(value) && value.found === false && value.key === request.asin && Object.keys(value).length === 2) return notFound(request.asin);
+  if (isRequestObject(value) && value.found === true && Object.keys(value).length === 2) return found(validate[request.kind](value.value));
+  throw new RejectedError(NAME, 'not a lookup result');
+}
 
 const paths = {
   book: (asin: string) => `/books/${asin}`,
@@ -89,7 +111,8 @@ export function audnexDependency(settings: HttpDependencySettings): DependencyDe
   const { url: baseUrl, ...options } = settings;
   return defineDependency({
     options,
-    accepts: (r) => isRequestObject(r) && typeof r.kind === 'string' && Object.hasOwn(paths, r.kind) && typeof r.asin === 'string' && ASIN.test(r.asin) && (AUDNEX_REGIONS as readonly unknown[]).includes(r.region),
+    parseRequest,
+    parseResult,
     perform: async (request: AudnexRequest, { signal, dependency }) => {
       const url = new URL(`${baseUrl}${paths[request.kind](request.asin)}`);
       url.searchParams.set('region', request.region);
@@ -99,7 +122,7 @@ export function audnexDependency(settings: HttpDependencySettings): DependencyDe
     },
     handle: (caller: DependencyCaller<AudnexRequest>): AudnexHandle => {
       const lookup = async <T>(kind: AudnexRequest['kind'], asin: string, options: AudnexLookupOptions = {}) =>
-        caller.call<Lookup<T>>({ kind, asin: normaliseAsin(asin), region: checkRegion(options.region ?? 'us') });
+        caller.call<Lookup<T>>(parseRequest({ kind, asin, region: options.region ?? 'us' }));
       return {
         getBook: (asin, options) => lookup<AudnexBook>('book', asin, options),
         getAuthor: (asin, options) => lookup<AudnexAuthor>('author', asin, options),

@@ -4,7 +4,8 @@ import { defineDependency, isRequestObject, type DependencyDefinition } from '..
 import { RejectedError } from '../src/runtime/errors.js';
 import { createBotpressFiles, type BotpressFiles } from './botpressFiles.js';
 import { systemClock, waitForIndexing, type PollClock } from './botpressIndexing.js';
-import { knowledgeBaseTags, type BotpressFile } from './botpressSchemas.js';
+import { responseValidator } from './responseValidator.js';
+import { knowledgeBaseTags, trackedFileSchema, type BotpressFile } from './botpressSchemas.js';
 
 const NAME = 'botpress';
 
@@ -78,13 +79,44 @@ function bytesOf(content: unknown): Uint8Array {
   return bytes;
 }
 
+/**
+ * The one set of rules for a step, applied by the handle and again by the
+ * owner to a forwarded one.
+ * @throws RejectedError naming what is wrong.
+ */
+function parseRequest(r: unknown): BotpressRequest {
+  if (!isRequestObject(r)) throw new RejectedError(NAME, 'the request must be an object');
+  const fields = r.kind === 'upload' ? ['kind', 'kbId', 'key', 'title', 'content', 'contentType'] : r.kind === 'status' ? ['kind', 'fileId'] : undefined;
+  if (!fields) throw new RejectedError(NAME, 'kind must be upload or status');
+  const extra = Object.keys(r).filter((k) => !fields.includes(k));
+  if (extra.length > 0) throw new RejectedError(NAME, `unknown fields: ${extra.join(', ')}`);
+  if (r.kind === 'status') return { kind: 'status', fileId: nonEmpty('fileId', r.fileId) };
+  if (!(r.content instanceof Uint8Array) || r.content.byteLength === 0) throw new RejectedError(NAME, 'content must be non-empty bytes');
+  return {
+    kind: 'upload',
+    kbId: nonEmpty('kbId', r.kbId),
+    key: nonEmpty('key', r.key),
+    title: nonEmpty('title', r.title),
+    content: r.content,
+    contentType: nonEmpty('contentType', r.contentType),
+  };
+}
+
+/** A file the Botpress owner answered, checked against the shape this actor tracks. */
+const forwardedFile = responseValidator<BotpressFile>(NAME, 'file', trackedFileSchema);
+
 async function performStep(files: BotpressFiles | undefined, request: BotpressRequest, signal: AbortSignal): Promise<BotpressFile> {
   if (!files) throw new RejectedError(NAME, 'BOTPRESS_TOKEN and BOTPRESS_BOT_ID must be set');
-  if (request.kind === 'status') return files.getFile(request.fileId, signal);
+  if (request.kind === 'status') return tracked(await files.getFile(request.fileId, signal));
   const { key, kbId, title, content, contentType } = request;
   const file = await files.upsertFile({ key, size: content.byteLength, index: true, contentType, tags: knowledgeBaseTags(kbId, title) }, signal);
   await files.uploadContent(file, content, signal);
-  return { id: file.id, key: file.key, status: file.status, failedStatusReason: file.failedStatusReason };
+  return tracked(file);
+}
+
+/** The part of a file the actor tracks (what it answers another instance, too). */
+function tracked(file: BotpressFile): BotpressFile {
+  return { id: file.id, key: file.key, status: file.status, ...(file.failedStatusReason === undefined ? {} : { failedStatusReason: file.failedStatusReason }) };
 }
 
 /**
@@ -100,23 +132,17 @@ export function botpressDependency(settings: BotpressSettings, options: Botpress
     token === undefined || botId === undefined ? undefined : createBotpressFiles({ dependency: NAME, apiUrl: url, token, botId, timeoutMs: limits.timeoutMs });
   return defineDependency({
     options: limits,
-    accepts: (r) => isRequestObject(r) && ((r.kind === 'upload' && r.content instanceof Uint8Array && typeof r.kbId === 'string' && typeof r.key === 'string') || (r.kind === 'status' && typeof r.fileId === 'string')),
+    parseRequest,
+    parseResult: (_request, value) => forwardedFile(value),
     perform: (request: BotpressRequest, { signal }) => performStep(files, request, signal),
     handle: (caller: DependencyCaller<BotpressRequest>): BotpressHandle => ({
       async addToKnowledgeBase(kbId, key, content, opts = {}) {
         if (!files) throw new RejectedError(NAME, 'BOTPRESS_TOKEN and BOTPRESS_BOT_ID must be set');
-        const request: BotpressRequest = {
-          kind: 'upload',
-          kbId: nonEmpty('kbId', kbId),
-          key: nonEmpty('key', key),
-          title: nonEmpty('title', opts.title ?? key),
-          content: bytesOf(content),
-          contentType: nonEmpty('contentType', opts.contentType ?? 'text/plain'),
-        };
+        const request = parseRequest({ kind: 'upload', kbId, key, title: opts.title ?? key, content: bytesOf(content), contentType: opts.contentType ?? 'text/plain' });
         const uploaded = await caller.call<BotpressFile>(request);
-        const poll = (fileId: string) => caller.call<BotpressFile>({ kind: 'status', fileId });
+        const poll = (fileId: string) => caller.call<BotpressFile>(parseRequest({ kind: 'status', fileId }));
         const { file, polls } = await waitForIndexing(uploaded, poll, { dependency: NAME, timeoutMs: indexTimeoutMs, clock });
-        return { fileId: file.id, key: file.key, kbId: request.kbId, status: 'indexing_completed', polls };
+        return { fileId: file.id, key: file.key, kbId, status: 'indexing_completed', polls };
       },
     }),
   });

@@ -56,5 +56,8 @@ export const upsertFileSchema = {
   },
 } as const;
 
+/** Schema of a {@link BotpressFile} the owner answered to an instance that forwarded a step. */
+export const trackedFileSchema = { ...file, additionalProperties: false } as const;
+
 /** Schema of `getFile`'s answer, `{ file }`. */
 export const getFileSchema = { type: 'object', required: ['file'], properties: { file } } as const;

@@ -2,17 +2,9 @@ import type { DependenciesConfig } from '../src/config/dependencies.js';
 import type { DependencyCaller } from '../src/runtime/caller.js';
 import { defineDependency, isRequestObject, type DependencyDefinition } from '../src/runtime/definition.js';
 import { RejectedError, TargetForbiddenError } from '../src/runtime/errors.js';
-import {
-  WAIT_UNTIL,
-  type BrowserRequest,
-  type FormRequest,
-  type FormResult,
-  type ScrapeRequest,
-  type ScrapeResult,
-  type SubmitFormRequest,
-  type WaitUntil,
-} from './browserCalls.js';
-import { scrapePage, submitPageForm, withPage } from './browserPage.js';
+import { WAIT_UNTIL, type ScrapeRequest, type ScrapeResult, type WaitUntil } from './browserCalls.js';
+import { MAX_TEXT_CHARS, scrapePage, withPage } from './browserPage.js';
+import { responseValidator } from './responseValidator.js';
 import { SharedChromium } from './chromium.js';
 import { createTargetGuard, type Resolver, type TargetGuard } from './ssrfGuard.js';
 
@@ -43,12 +35,6 @@ export interface BrowserHandle {
    * runtime's errors.
    */
   scrape(url: string, options?: ScrapeOptions): Promise<ScrapeResult>;
-  /**
-   * Fills and submits a form, returning the cookies the site set.
-   * @throws DependencyError as {@link BrowserHandle.scrape}, plus `DEP_REJECTED`
-   * when a selector does not match exactly one element or the form page is 4xx.
-   */
-  submitForm(request: FormRequest): Promise<FormResult>;
 }
 
 /** Options of {@link browserDependency}. */
@@ -78,32 +64,36 @@ function checkTimeout(timeoutMs: unknown, max: number): number {
   return timeoutMs;
 }
 
-function checkSelector(what: string, selector: unknown): string {
-  if (typeof selector !== 'string' || selector.trim() === '') throw new RejectedError(NAME, `${what} must be a non-empty selector`);
-  return selector;
-}
-
-function checkForm(request: FormRequest, guard: TargetGuard, maxTimeoutMs: number): SubmitFormRequest {
-  if (typeof request !== 'object' || request === null) throw new RejectedError(NAME, 'the form request must be an object');
-  const fields = Object.entries(request.fields ?? {});
-  if (fields.length === 0) throw new RejectedError(NAME, 'fields must name at least one field');
-  for (const [selector, value] of fields) {
-    checkSelector('a field selector', selector);
-    if (typeof value !== 'string') throw new RejectedError(NAME, `the value of ${selector} must be a string`);
-  }
-  const names = request.cookieNames;
-  if (names !== undefined && (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))) {
-    throw new RejectedError(NAME, 'cookieNames must be an array of strings');
-  }
-  return {
-    kind: 'submitForm',
-    url: checkUrl(request.url, guard),
-    fields: Object.fromEntries(fields),
-    submit: checkSelector('submit', request.submit),
-    cookieNames: names,
-    timeoutMs: checkTimeout(request.timeoutMs, maxTimeoutMs),
+/**
+ * The one set of rules for a scrape, applied by the handle and again by the
+ * owner to a forwarded one (with the owner's guard and `BROWSER_ALLOW_HOSTS`).
+ * @throws RejectedError or TargetForbiddenError naming what is wrong.
+ */
+function requestParser(guard: TargetGuard, maxTimeoutMs: number): (r: unknown) => ScrapeRequest {
+  return (r) => {
+    if (!isRequestObject(r) || r.kind !== 'scrape') throw new RejectedError(NAME, "the request must be { kind: 'scrape', url, waitUntil, timeoutMs }");
+    const extra = Object.keys(r).filter((k) => !['kind', 'url', 'waitUntil', 'timeoutMs'].includes(k));
+    if (extra.length > 0) throw new RejectedError(NAME, `unknown fields: ${extra.join(', ')}`);
+    const waitUntil = r.waitUntil ?? 'load';
+    if (!(WAIT_UNTIL as readonly unknown[]).includes(waitUntil)) throw new RejectedError(NAME, `waitUntil must be one of ${WAIT_UNTIL.join(', ')}, got ${JSON.stringify(waitUntil)}`);
+    return { kind: 'scrape', url: checkUrl(r.url, guard), waitUntil: waitUntil as WaitUntil, timeoutMs: checkTimeout(r.timeoutMs, maxTimeoutMs) };
   };
 }
+
+/** A scrape result the browser owner answered, checked against the shape this actor returns. */
+const forwardedResult = responseValidator<ScrapeResult>(NAME, 'scrape result', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url', 'finalUrl', 'status', 'title', 'text', 'truncated'],
+  properties: {
+    url: { type: 'string' },
+    finalUrl: { type: 'string' },
+    status: { type: 'integer', minimum: 0, maximum: 999 },
+    title: { type: 'string' },
+    text: { type: 'string', maxLength: MAX_TEXT_CHARS },
+    truncated: { type: 'boolean' },
+  },
+});
 
 /**
  * Defines the browser actor: one Chromium for the service (launched on the
@@ -118,24 +108,17 @@ export function browserDependency(settings: DependenciesConfig['browser'], optio
   const { chromiumPath, allowHosts, ...limits } = settings;
   const guard = createTargetGuard({ forbiddenPorts: options.forbiddenPorts, allowHosts, resolve: options.resolve });
   const chromium = new SharedChromium({ dependency: NAME, executablePath: chromiumPath, args: guard.chromiumArgs, launchTimeoutMs: limits.timeoutMs });
+  const parseRequest = requestParser(guard, limits.timeoutMs);
   return defineDependency({
     options: limits,
-    accepts: (r) => isRequestObject(r) && (r.kind === 'scrape' || r.kind === 'submitForm') && typeof r.url === 'string' && typeof r.timeoutMs === 'number',
-    perform: async (request: BrowserRequest, { signal, dependency }) => {
+    parseRequest,
+    parseResult: (_request, value) => forwardedResult(value),
+    perform: async (request: ScrapeRequest, { signal, dependency }) => {
       const browser = await chromium.browser();
-      const env = { dependency, signal, guard, timeoutMs: request.timeoutMs };
-      return withPage<ScrapeResult | FormResult>(browser, env, (page) =>
-        request.kind === 'scrape' ? scrapePage(page, request) : submitPageForm(page, request, dependency),
-      );
+      return withPage(browser, { dependency, signal, guard, timeoutMs: request.timeoutMs }, (page) => scrapePage(page, request));
     },
-    handle: (caller: DependencyCaller<BrowserRequest>): BrowserHandle => ({
-      scrape: async (url, scrapeOptions = {}) => {
-        const waitUntil = scrapeOptions.waitUntil ?? 'load';
-        if (!WAIT_UNTIL.includes(waitUntil)) throw new RejectedError(NAME, `waitUntil must be one of ${WAIT_UNTIL.join(', ')}, got ${String(waitUntil)}`);
-        const request: ScrapeRequest = { kind: 'scrape', url: checkUrl(url, guard), waitUntil, timeoutMs: checkTimeout(scrapeOptions.timeoutMs, limits.timeoutMs) };
-        return caller.call<ScrapeResult>(request);
-      },
-      submitForm: async (form) => caller.call<FormResult>(checkForm(form, guard, limits.timeoutMs)),
+    handle: (caller: DependencyCaller<ScrapeRequest>): BrowserHandle => ({
+      scrape: async (url, scrapeOptions = {}) => caller.call<ScrapeResult>(parseRequest({ kind: 'scrape', url, waitUntil: scrapeOptions.waitUntil, timeoutMs: scrapeOptions.timeoutMs })),
     }),
     dispose: () => chromium.close(),
   });

@@ -24,7 +24,7 @@ export interface ScrapeResult {
   truncated: boolean;
 }
 
-/** A form to fill and submit (MAM's login). */
+/** A form to fill and submit (MAM's login, in its own Chromium: see loginBrowser.ts). */
 export interface FormRequest {
   /** The page holding the form. */
   url: string;
@@ -66,8 +66,3 @@ export interface FormResult {
 /** A scrape as it travels through the mailbox. */
 export type ScrapeRequest = { kind: 'scrape'; url: string; waitUntil: WaitUntil; timeoutMs: number };
 
-/** A form submission as it travels through the mailbox. */
-export type SubmitFormRequest = FormRequest & { kind: 'submitForm'; timeoutMs: number };
-
-/** Either call of the browser actor. */
-export type BrowserRequest = ScrapeRequest | SubmitFormRequest;

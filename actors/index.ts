@@ -4,7 +4,8 @@ import { startDevInspector, type DevInspector } from '../src/runtime/inspector.j
 import { startDependencies, type DependencyRuntime, type HandlesOf, type StartDependenciesOptions } from '../src/runtime/runtime.js';
 import { audnexDependency } from './audnex.js';
 import { botpressDependency } from './botpress.js';
-import { browserDependency, type BrowserHandle } from './browser.js';
+import { browserDependency } from './browser.js';
+import { createLoginBrowser } from './loginBrowser.js';
 import { mamDependency } from './mam.js';
 import { memorySessionStore, type SessionStore } from './mamSession.js';
 import { openaiDependency } from './openai.js';
@@ -19,8 +20,6 @@ export interface ActorWiring {
   forbiddenPorts: readonly number[];
   /** Where MAM's session cookie survives restarts (the `sessions` KV bucket). */
   sessions: SessionStore;
-  /** The browser actor's handle, for MAM's login. */
-  browser: () => BrowserHandle;
   log?: Log;
 }
 
@@ -32,7 +31,12 @@ export function dependencyDefinitions(config: DependenciesConfig, wiring: ActorW
   return {
     audnex: audnexDependency(config.audnex),
     browser: browserDependency(config.browser, { forbiddenPorts: wiring.forbiddenPorts }),
-    mam: mamDependency(config.mam, { browser: wiring.browser, sessions: wiring.sessions, log: wiring.log }),
+    mam: mamDependency(config.mam, {
+      // MAM logs in where MAM_EMAIL and MAM_PASSWORD are, with the browser's Chromium and time limit.
+      login: createLoginBrowser({ dependency: 'mam', chromiumPath: config.browser.chromiumPath, timeoutMs: config.browser.timeoutMs, site: config.mam.url, forbiddenPorts: wiring.forbiddenPorts }),
+      sessions: wiring.sessions,
+      log: wiring.log,
+    }),
     openai: openaiDependency(config.openai),
     botpress: botpressDependency(config.botpress),
   };
@@ -86,8 +90,6 @@ export async function startDependencyActors(config: DependenciesConfig, options:
   const definitions = dependencyDefinitions(config, {
     forbiddenPorts: (options.forbiddenPorts ?? []).filter((p) => p > 0),
     sessions: options.sessions ?? memorySessionStore(),
-    // Read on MAM's first login, long after `runtime` below is assigned.
-    browser: () => runtime.deps.browser,
     log: options.log,
   });
   const runtime: DependencyRuntime<DependencyDefinitions> = startDependencies(definitions, {

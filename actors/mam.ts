@@ -4,8 +4,9 @@ import { defineDependency, isRequestObject, type DependencyDefinition } from '..
 import { BadResponseError, RejectedError, UnavailableError } from '../src/runtime/errors.js';
 import { errorForStatus } from './httpClient.js';
 import type { Log } from '../src/log.js';
-import type { BrowserHandle } from './browser.js';
-import { MAM_SEARCH_FIELDS, searchBody, searchResultValidator, type MamSearchField, type MamSearchResult } from './mamSchemas.js';
+import type { LoginBrowser } from './loginBrowser.js';
+import { responseValidator } from './responseValidator.js';
+import { MAM_SEARCH_FIELDS, searchBody, searchResultSchema, searchResultValidator, type MamSearchField, type MamSearchResult } from './mamSchemas.js';
 import { MAM_COOKIE, MamSession, memorySessionStore, type SessionStore } from './mamSession.js';
 
 const NAME = 'mam';
@@ -41,8 +42,8 @@ export interface MamHandle {
 
 /** Options of {@link mamDependency}. */
 export interface MamDependencyOptions {
-  /** The browser actor's handle, read when a login is needed (both actors are defined together). */
-  browser: () => BrowserHandle;
+  /** Logs in with `MAM_EMAIL`/`MAM_PASSWORD` in this process's own Chromium, when no session works. */
+  login: LoginBrowser;
   /**
    * Where the cookie survives restarts (`kvSessionStore(nc)`).
    * @default an in-memory store
@@ -54,8 +55,15 @@ export interface MamDependencyOptions {
 
 const DEFAULT_FIELDS: MamSearchField[] = ['title', 'author', 'narrator'];
 
-function checkQuery(query: MamSearchQuery): MamSearchRequest {
-  if (typeof query !== 'object' || query === null) throw new RejectedError(NAME, 'the query must be an object with a text');
+/**
+ * The one set of rules for a search, applied by the handle to a query and by
+ * the owner to a forwarded request.
+ * @throws RejectedError naming the field that is wrong.
+ */
+function parseRequest(query: unknown): MamSearchRequest {
+  if (!isRequestObject(query)) throw new RejectedError(NAME, 'the query must be an object with a text');
+  const extra = Object.keys(query).filter((k) => !['text', 'srchIn', 'page'].includes(k));
+  if (extra.length > 0) throw new RejectedError(NAME, `unknown fields: ${extra.join(', ')}`);
   const text = typeof query.text === 'string' ? query.text.trim() : '';
   if (text.length < 1 || text.length > 256) throw new RejectedError(NAME, 'text must be 1 to 256 characters');
   const srchIn = query.srchIn ?? DEFAULT_FIELDS;
@@ -63,9 +71,12 @@ function checkQuery(query: MamSearchQuery): MamSearchRequest {
     throw new RejectedError(NAME, `srchIn must list some of ${MAM_SEARCH_FIELDS.join(', ')}`);
   }
   const page = query.page ?? 0;
-  if (!Number.isSafeInteger(page) || page < 0 || page > 10_000) throw new RejectedError(NAME, `page must be an integer in 0..10000, got ${String(page)}`);
-  return { text, srchIn: [...new Set(srchIn)], page };
+  if (!Number.isSafeInteger(page) || (page as number) < 0 || (page as number) > 10_000) throw new RejectedError(NAME, `page must be an integer in 0..10000, got ${JSON.stringify(page)}`);
+  return { text, srchIn: [...new Set(srchIn as MamSearchField[])], page: page as number };
 }
+
+/** A search result the MAM owner answered, checked against the shape this actor returns. */
+const forwardedResult = responseValidator<MamSearchResult>(NAME, 'search result', searchResultSchema);
 
 /** The `mam_id` value among Set-Cookie headers. */
 function rotatedCookie(setCookies: string[]): string | undefined {
@@ -86,8 +97,8 @@ const SESSION_REJECTED = Symbol('session rejected');
  * Defines the MAM actor: `POST {MAM_URL}/tor/js/loadSearchJSONbasic.php`
  * with the `mam_id` cookie, which MAM replaces in every answer. The actor
  * owns that session (concurrency 1) and always sends the newest cookie; when
- * MAM refuses it, the call logs in once through the browser actor (queued
- * calls wait) and searches again.
+ * MAM refuses it, the call logs in once in a Chromium of its own (queued
+ * calls wait; the credentials never leave this process) and searches again.
  * @throws RangeError when `settings.concurrency` is not 1 (`MAM_CONCURRENCY`).
  */
 export function mamDependency(settings: DependenciesConfig['mam'], options: MamDependencyOptions): DependencyDefinition<MamHandle> {
@@ -98,7 +109,7 @@ export function mamDependency(settings: DependenciesConfig['mam'], options: MamD
   const session = new MamSession({
     dependency: NAME,
     store: options.sessions ?? memorySessionStore(),
-    browser: options.browser,
+    login: options.login,
     id,
     email,
     password,
@@ -138,7 +149,8 @@ export function mamDependency(settings: DependenciesConfig['mam'], options: MamD
 
   return defineDependency({
     options: limits,
-    accepts: (r) => isRequestObject(r) && typeof r.text === 'string' && Array.isArray(r.srchIn) && typeof r.page === 'number',
+    parseRequest,
+    parseResult: (_request, value) => forwardedResult(value),
     perform: async (request: MamSearchRequest, { signal }) => {
       // Ends: each refusal moves the session on (stored cookie, MAM_ID, login), and a refused fresh login throws.
       for (;;) {
@@ -151,7 +163,8 @@ export function mamDependency(settings: DependenciesConfig['mam'], options: MamD
       }
     },
     handle: (caller: DependencyCaller<MamSearchRequest>): MamHandle => ({
-      search: async (query) => caller.call<MamSearchResult>(checkQuery(query)),
+      search: async (query) => caller.call<MamSearchResult>(parseRequest(query)),
     }),
+    dispose: () => options.login.close(),
   });
 }

@@ -105,6 +105,46 @@ export interface MamSearchResult {
   results: MamTorrent[];
 }
 
+const count = { type: 'integer', minimum: 0 } as const;
+const text = { type: 'string' } as const;
+const textList = { type: 'array', items: text } as const;
+
+/** Schema of {@link MamSearchResult}: what the MAM owner answers to an instance that forwarded a search. */
+export const searchResultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['total', 'results'],
+  properties: {
+    total: count,
+    results: {
+      type: 'array',
+      maxItems: MAM_PAGE_SIZE,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'title', 'authors', 'narrators', 'series', 'sizeBytes', 'seeders', 'leechers', 'completed', 'format', 'freeleech', 'vip'],
+        properties: {
+          id: count,
+          title: text,
+          authors: textList,
+          narrators: textList,
+          series: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['name', 'position'], properties: { name: text, position: text } } },
+          sizeBytes: count,
+          seeders: count,
+          leechers: count,
+          completed: count,
+          format: text,
+          language: text,
+          category: text,
+          added: { type: 'string', format: 'date-time' },
+          freeleech: { type: 'boolean' },
+          vip: { type: 'boolean' },
+        },
+      },
+    },
+  },
+} as const;
+
 const num = { type: ['number', 'string'], pattern: '^\\d+$' } as const;
 const optStr = { type: ['string', 'null'] } as const;
 const flag = { type: ['boolean', 'number', 'string'] } as const;

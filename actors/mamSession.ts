@@ -2,7 +2,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DependencyError, RejectedError } from '../src/runtime/errors.js';
 import type { Log } from '../src/log.js';
-import type { BrowserHandle } from './browser.js';
+import type { LoginBrowser } from './loginBrowser.js';
 
 /** Where the current `mam_id` cookie survives a restart. */
 export interface SessionStore {
@@ -83,8 +83,8 @@ export const MAM_COOKIE = 'mam_id';
 export interface MamSessionOptions {
   dependency: string;
   store: SessionStore;
-  /** The browser actor's handle, for the login form. */
-  browser: () => BrowserHandle;
+  /** Submits the login form in this process's own Chromium (the credentials never leave it). */
+  login: LoginBrowser;
   /** `MAM_ID`. */
   id: string | undefined;
   /** `MAM_EMAIL`, `MAM_PASSWORD`. */
@@ -105,7 +105,7 @@ export interface CurrentCookie {
  * MAM's session, owned by the MAM actor (one call at a time, so the cookie
  * MAM rotates on every answer is never sent twice). The cookie comes from,
  * in order: the store (the newest one of an earlier run), `MAM_ID`, a login
- * through the browser actor. Every rotation is saved.
+ * in this process's own Chromium ({@link LoginBrowser}). Every rotation is saved.
  */
 export class MamSession {
   private cookie: string | undefined;
@@ -127,7 +127,7 @@ export class MamSession {
    * left to try, logs in.
    * @throws DependencyError: `DEP_UNAVAILABLE` when the store cannot be
    * read; `DEP_REJECTED` without credentials or when MAM refuses them; the
-   * browser actor's errors during the login.
+   * login page's errors.
    */
   async current(): Promise<CurrentCookie> {
     if (!this.loaded) await this.load();
@@ -181,7 +181,7 @@ export class MamSession {
     const { dependency, email, password, loginUrl } = this.options;
     if (this.loginRefusal) throw new RejectedError(dependency, this.loginRefusal);
     if (!email || !password) throw new RejectedError(dependency, 'no valid MAM session: set MAM_ID, or MAM_EMAIL and MAM_PASSWORD');
-    const result = await this.options.browser().submitForm({
+    const result = await this.options.login.submitForm({
       url: loginUrl,
       fields: { [MAM_LOGIN_FORM.email]: email, [MAM_LOGIN_FORM.password]: password },
       submit: MAM_LOGIN_FORM.submit,

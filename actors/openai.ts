@@ -29,8 +29,6 @@ export interface OpenAIRequest {
   readonly schema: ExtractSchema;
   /** `max_completion_tokens`. */
   readonly maxOutputTokens: number;
-  /** What the call drew from the token bucket before it was sent. */
-  readonly reservedTokens: number;
 }
 
 /** Options of {@link OpenAIHandle.extract}. */
@@ -110,6 +108,44 @@ function tokenCount(value: unknown): number {
   return value as number;
 }
 
+// A response schema is compiled where the call runs; one this large is no extraction schema.
+const MAX_SCHEMA_CHARS = 64 * 1024;
+
+function checkMessages(value: unknown): ChatMessage[] {
+  if (!Array.isArray(value) || value.length < 1 || value.length > 2) throw new RejectedError(NAME, 'messages must be a system and a user message');
+  return value.map((m: unknown, i) => {
+    if (!isRequestObject(m) || (m.role !== 'system' && m.role !== 'user') || Object.keys(m).length !== 2) {
+      throw new RejectedError(NAME, `message ${i} must be { role: 'system' | 'user', content }`);
+    }
+    return { role: m.role, content: nonEmpty(`the content of message ${i}`, m.content) };
+  });
+}
+
+/** The tokens a request reserves from the budget: its estimated prompt plus its output cap. */
+function reservedTokens(request: OpenAIRequest): number {
+  return estimatePromptTokens(request.messages, request.schema) + request.maxOutputTokens;
+}
+
+/**
+ * The one set of rules for an extraction, applied by the handle and again by
+ * the owner to a forwarded one (which also recompiles its schema there).
+ * @throws RejectedError naming what is wrong, or when the request needs more than the whole budget.
+ */
+function requestParser(tokensPerMinute: number): (r: unknown) => OpenAIRequest {
+  return (r) => {
+    if (!isRequestObject(r)) throw new RejectedError(NAME, 'the request must be an object');
+    const extra = Object.keys(r).filter((k) => !['model', 'messages', 'schema', 'maxOutputTokens'].includes(k));
+    if (extra.length > 0) throw new RejectedError(NAME, `unknown fields: ${extra.join(', ')}`);
+    if (!isRequestObject(r.schema) || JSON.stringify(r.schema).length > MAX_SCHEMA_CHARS) throw new RejectedError(NAME, `schema must be an object of at most ${MAX_SCHEMA_CHARS} characters`);
+    const schema = r.schema as unknown as ExtractSchema;
+    answerValidator(NAME, schema);
+    const request: OpenAIRequest = { model: nonEmpty('model', r.model), messages: checkMessages(r.messages), schema, maxOutputTokens: tokenCount(r.maxOutputTokens) };
+    const tokens = reservedTokens(request);
+    if (tokens > tokensPerMinute) throw new RejectedError(NAME, `needs about ${tokens} tokens, more than the whole budget of ${tokensPerMinute}`);
+    return request;
+  };
+}
+
 /**
  * Defines the OpenAI actor: one SDK client (`baseURL` = `settings.url`, SDK
  * retries off, the call's signal passed on) and two budgets, `OPENAI_RATE`
@@ -122,11 +158,13 @@ export function openaiDependency(settings: OpenAISettings, options: OpenAIDepend
   const { url, apiKey, tokensPerMinute, model, ...limits } = settings;
   const windowMs = options.tokenWindowMs ?? 60_000;
   const client = apiKey === undefined ? undefined : new OpenAI({ apiKey, baseURL: url, maxRetries: 0 });
+  const parseRequest = requestParser(tokensPerMinute);
   return defineDependency({
     options: { ...limits, extraLimits: { [TOKENS_BUCKET]: { rate: (tokensPerMinute * 1000) / windowMs, burst: tokensPerMinute } } },
-    accepts: (r) =>
-      isRequestObject(r) && typeof r.model === 'string' && Array.isArray(r.messages) && isRequestObject(r.schema) && typeof r.maxOutputTokens === 'number' && typeof r.reservedTokens === 'number',
-    perform: async (request: OpenAIRequest, { signal, dependency, charge }) => {
+    parseRequest,
+    cost: (request) => ({ [TOKENS_BUCKET]: reservedTokens(request) }),
+    parseResult: (request, value) => answerValidator(NAME, request.schema)(value),
+    perform: async (request: OpenAIRequest, { signal, dependency, charge, cost }) => {
       if (!client) throw new RejectedError(dependency, 'OPENAI_API_KEY is not set');
       const { schema } = request;
       let body: unknown;
@@ -144,24 +182,17 @@ export function openaiDependency(settings: OpenAISettings, options: OpenAIDepend
         throw openaiError(dependency, e, limits.timeoutMs);
       }
       const completion = validateCompletion(body);
-      if (completion.usage) charge(TOKENS_BUCKET, completion.usage.total_tokens - request.reservedTokens);
+      if (completion.usage) charge(TOKENS_BUCKET, completion.usage.total_tokens - (cost[TOKENS_BUCKET] ?? 0));
       return answerOf(dependency, completion, answerValidator(dependency, schema));
     },
     handle: (caller: DependencyCaller<OpenAIRequest>): OpenAIHandle => ({
       async extract<T>(text: string, schema: ExtractSchema, opts: OpenAIExtractOptions = {}) {
         if (!client) throw new RejectedError(NAME, 'OPENAI_API_KEY is not set');
-        answerValidator(NAME, schema);
         const messages: ChatMessage[] = [
-          { role: 'system', content: nonEmpty('instructions', opts.instructions ?? DEFAULT_INSTRUCTIONS) },
-          { role: 'user', content: nonEmpty('text', text) },
+          { role: 'system', content: opts.instructions ?? DEFAULT_INSTRUCTIONS },
+          { role: 'user', content: text },
         ];
-        const maxOutputTokens = tokenCount(opts.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
-        const reservedTokens = estimatePromptTokens(messages, schema) + maxOutputTokens;
-        if (reservedTokens > tokensPerMinute) {
-          throw new RejectedError(NAME, `needs about ${reservedTokens} tokens, more than the whole budget of ${tokensPerMinute}`);
-        }
-        const request: OpenAIRequest = { model: nonEmpty('model', opts.model ?? model), messages, schema, maxOutputTokens, reservedTokens };
-        return caller.call<T>(request, { cost: { [TOKENS_BUCKET]: reservedTokens } });
+        return caller.call<T>(parseRequest({ model: opts.model ?? model, messages, schema, maxOutputTokens: opts.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS }));
       },
     }),
   });

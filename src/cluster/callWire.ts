@@ -6,7 +6,6 @@ import {
   type DependencyError,
   type DependencyErrorWire,
 } from '../runtime/errors.js';
-import type { CallCost } from '../runtime/tokenBucket.js';
 
 /**
  * Subject on which the owner of dependency `name` serves calls from other
@@ -17,13 +16,18 @@ export function callSubject(name: string): string {
   return `webhook-relay.dep.${name}.call`;
 }
 
-/** A call as it travels to the owner. */
+/**
+ * A call as it travels to the owner. It carries no cost: the owner computes
+ * what a request draws from its buckets from the request itself.
+ */
 export interface CallEnvelope {
-  /** The dependency-specific request, as the handle built it. */
+  /** The dependency-specific request, as the handle built it (the owner checks it again). */
   request: unknown;
-  /** What it draws from each token bucket. */
-  cost?: CallCost;
-  /** How long the caller waits for the reply, counted from when it sent it (ms; clocks of two machines are never compared). */
+  /**
+   * How long the caller waits for the reply, counted from when it sent it
+   * (ms; clocks of two machines are never compared). The owner caps it at
+   * its own forward deadline for the dependency.
+   */
   deadlineMs: number;
 }
 
@@ -58,23 +62,21 @@ export function encodeWire(value: CallEnvelope | CallReply): Uint8Array {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCost = (v: unknown): v is CallCost =>
-  isRecord(v) && Object.values(v).every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0);
 
 /**
  * Decodes and validates a call envelope.
- * @throws BadCallError (`DEP_BAD_CALL`) naming what is wrong: not JSON, not an object, a bad `request`, `cost` or `deadlineMs`.
+ * @throws BadCallError (`DEP_BAD_CALL`) naming what is wrong: not JSON, not an object, a bad `request` or `deadlineMs`.
  */
 export function decodeEnvelope(dependency: string, data: Uint8Array): CallEnvelope {
   const parsed = parseWire(dependency, data, 'the call');
   if (!isRecord(parsed)) throw new BadCallError(dependency, 'not a JSON object');
-  const { request, cost, deadlineMs } = parsed;
+  // Any other field (a `cost` some caller claims) is ignored: nothing in it is used.
+  const { request, deadlineMs } = parsed;
   if (!isRecord(request)) throw new BadCallError(dependency, '`request` must be an object');
-  if (cost !== undefined && !isCost(cost)) throw new BadCallError(dependency, '`cost` must map bucket names to non-negative numbers');
   if (typeof deadlineMs !== 'number' || !(deadlineMs > 0) || !Number.isFinite(deadlineMs)) {
     throw new BadCallError(dependency, '`deadlineMs` must be a positive number');
   }
-  return { request, cost, deadlineMs };
+  return { request, deadlineMs };
 }
 
 /** The reply carrying `error`. */
@@ -82,15 +84,34 @@ export function errorReply(error: DependencyError): CallReply {
   return { ok: false, error: dependencyErrorToWire(error) };
 }
 
+/** The owner's reply as the caller reads it: its value, or its error rebuilt. */
+export type DecodedReply = { ok: true; value: unknown } | { ok: false; error: DependencyError };
+
+// The longest pause an owner's error may ask for: its breaker's cool-down is capped at 5 minutes by default.
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+const isWireError = (e: unknown): e is DependencyErrorWire =>
+  isRecord(e) &&
+  isDepErrorCode(e.code) &&
+  typeof e.message === 'string' &&
+  e.message.length <= 2000 &&
+  (e.retryAfterMs === undefined || (typeof e.retryAfterMs === 'number' && e.retryAfterMs >= 0 && e.retryAfterMs <= MAX_RETRY_AFTER_MS)) &&
+  (e.upstreamStatus === undefined || (Number.isInteger(e.upstreamStatus) && (e.upstreamStatus as number) >= 100 && (e.upstreamStatus as number) <= 599));
+
 /**
- * Decodes the owner's reply: the value, or the owner's error rebuilt as the same subclass.
- * @throws DependencyError the owner's error; `DEP_BAD_CALL` when the reply itself is malformed.
+ * Decodes the owner's reply: the value, or the owner's error rebuilt as the
+ * same subclass (`retryAfterMs` at most an hour, so a reply cannot park a
+ * webhook for ever).
+ * @throws Error when the reply is neither (not JSON, another shape).
  */
-export function decodeReply(dependency: string, data: Uint8Array): unknown {
-  const reply = parseWire(dependency, data, 'the reply');
-  if (isRecord(reply) && reply.ok === true) return reply.value;
-  if (isRecord(reply) && reply.ok === false && isRecord(reply.error) && isDepErrorCode(reply.error.code) && typeof reply.error.message === 'string') {
-    throw reviveDependencyError(dependency, reply.error as unknown as DependencyErrorWire);
+export function decodeReply(dependency: string, data: Uint8Array): DecodedReply {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(new TextDecoder().decode(data), reviver);
+  } catch {
+    throw new Error('the reply is not JSON');
   }
-  throw new BadCallError(dependency, 'reply has neither a value nor a dependency error');
+  if (isRecord(reply) && reply.ok === true && 'value' in reply) return { ok: true, value: reply.value };
+  if (isRecord(reply) && reply.ok === false && isWireError(reply.error)) return { ok: false, error: reviveDependencyError(dependency, reply.error) };
+  throw new Error('the reply has neither a value nor a dependency error');
 }

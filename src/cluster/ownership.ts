@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
 import type { BreakerRecord } from '../runtime/breaker.js';
 import type { DependencyCaller } from '../runtime/caller.js';
-import type { DependencyRuntime } from '../runtime/runtime.js';
+import type { CallChecks, DependencyRuntime } from '../runtime/runtime.js';
 import type { ClusterBuckets } from './buckets.js';
 import { serveActors, type InstanceActors } from './actorsDirectory.js';
 import { BreakerWriter, readBreaker, watchBreakers } from './breakerState.js';
@@ -50,7 +50,7 @@ export class DependencyOwnership {
   /** Called after every change seen in `dependency-owners`. */
   private readonly ownersChanged = new Set<() => void>();
   /** The local actors' callers, which forwarded calls go to. */
-  private readonly locals = new Map<string, { local: DependencyCaller<unknown>; accepts: (request: unknown) => boolean }>();
+  private readonly locals = new Map<string, { local: DependencyCaller<unknown>; checks: CallChecks }>();
 
   constructor(private readonly o: OwnershipOptions) {}
 
@@ -61,10 +61,11 @@ export class DependencyOwnership {
   }
 
   /** For {@link startDependencies}' `routeCalls`: cluster-scoped handles call the owner, wherever it runs. */
-  readonly routeCalls = (name: string, local: DependencyCaller<unknown>, accepts: (request: unknown) => boolean): DependencyCaller<unknown> => {
+  readonly routeCalls = (name: string, local: DependencyCaller<unknown>, checks: CallChecks): DependencyCaller<unknown> => {
     if (!this.o.names.includes(name)) return local;
-    this.locals.set(name, { local, accepts });
+    this.locals.set(name, { local, checks });
     return createRoutedCaller(local, {
+      parseResult: (request, value) => checks.parseResult(request, value),
       isOwner: () => this.isOwner(name),
       nc: () => this.nc,
       deadlineMs: this.o.deadlineMs(name),
@@ -128,9 +129,12 @@ export class DependencyOwnership {
       if (e.dependency !== name) return;
       if (e.type === 'dep.transition' || e.type === 'dep.callSettled' || e.type === 'dep.waiting') writer.write(runtime.breakerRecord(name));
     });
+    const { local, checks } = this.locals.get(name)!;
     const subscription = serveCalls({
       nc,
-      ...this.locals.get(name)!,
+      local,
+      parseRequest: (request) => checks.parseRequest(request),
+      maxDeadlineMs: this.o.deadlineMs(name),
       isOwner: () => lease.isOwner,
       status: () => runtime.status(name),
       log,

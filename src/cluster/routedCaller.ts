@@ -1,10 +1,15 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CallOptions, DependencyCaller } from '../runtime/caller.js';
-import { OwnerUnavailableError, isDependencyError } from '../runtime/errors.js';
-import { callSubject, decodeReply, encodeWire } from './callWire.js';
+import { OwnerUnavailableError } from '../runtime/errors.js';
+import { callSubject, decodeReply, encodeWire, type DecodedReply } from './callWire.js';
 
 /** What {@link createRoutedCaller} needs to decide where a call goes. */
 export interface RouteOptions {
+  /**
+   * Checks the owner's result against the dependency's own result schema (the definition's `parseResult`).
+   * @default accepts any value
+   */
+  parseResult?: (request: unknown, value: unknown) => unknown;
   /** Whether this instance owns the dependency now (its lease). */
   isOwner(): boolean;
   /** The NATS connection, once there is one. */
@@ -36,7 +41,7 @@ export function createRoutedCaller(local: DependencyCaller<unknown>, route: Rout
       if (route.isOwner()) return local.call<Res>(request, options);
       const nc = route.nc();
       if (!nc || nc.isClosed()) throw new OwnerUnavailableError(name, 'not connected to NATS');
-      const data = encodeWire({ request, cost: options.cost, deadlineMs: route.deadlineMs });
+      const data = encodeWire({ request, deadlineMs: route.deadlineMs });
       let answer;
       const term = route.ownerTerm?.();
       let onChange: (() => void) | undefined;
@@ -54,10 +59,18 @@ export function createRoutedCaller(local: DependencyCaller<unknown>, route: Rout
       } finally {
         if (onChange) term?.removeEventListener('abort', onChange);
       }
+      let reply: DecodedReply;
       try {
-        return decodeReply(name, answer.data) as Res;
+        reply = decodeReply(name, answer.data);
       } catch (e) {
-        throw isDependencyError(e) ? e : new OwnerUnavailableError(name, String(e), { cause: e });
+        throw new OwnerUnavailableError(name, (e as Error).message, { cause: e });
+      }
+      if (!reply.ok) throw reply.error;
+      try {
+        return (route.parseResult ? route.parseResult(request, reply.value) : reply.value) as Res;
+      } catch (e) {
+        // Retriable: the next delivery may reach the real owner; a handler never sees a value the dependency did not give.
+        throw new OwnerUnavailableError(name, `the reply is not a valid ${name} result: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
     },
   };

@@ -5,7 +5,7 @@ import type { CallCost } from './tokenBucket.js';
 
 /** Per-call options. */
 export interface CallOptions {
-  /** What the call draws from each bucket; `{ calls: 1 }` unless given. */
+  /** What the call draws from each bucket. @default the definition's `cost` of the request, else `{ calls: 1 }` */
   cost?: CallCost;
   /**
    * Epoch ms after which the call is not worth starting (its caller has
@@ -52,8 +52,14 @@ export type LocateActor = () => CallableActor | undefined;
  * Creates the caller of dependency `name`.
  * @param locate finds the live actor (through the actor system)
  * @param restartInMs time until a crashed actor is back, when known
+ * @param costOf what a request draws from each bucket (the definition's `cost`), where the call runs
  */
-export function createCaller<Req>(name: string, locate: LocateActor, restartInMs: () => number | undefined): SupervisedCaller<Req> {
+export function createCaller<Req>(
+  name: string,
+  locate: LocateActor,
+  restartInMs: () => number | undefined,
+  costOf: (request: Req) => CallCost | undefined = () => undefined,
+): SupervisedCaller<Req> {
   const pending = new Set<ReplyChannel>();
   return {
     name,
@@ -76,7 +82,7 @@ export function createCaller<Req>(name: string, locate: LocateActor, restartInMs
         };
         pending.add(reply);
         // The active trace context rides along, so the call's span is the caller's child.
-        actor.send({ type: 'dep.call', request, cost: options.cost, startBy: options.startBy, reply, trace: context.active() });
+        actor.send({ type: 'dep.call', request, cost: options.cost ?? costOf(request), startBy: options.startBy, reply, trace: context.active() });
       });
     },
     failPending(error) {

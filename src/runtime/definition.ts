@@ -2,6 +2,7 @@ import { fromCall, type PerformCall } from './performCall.js';
 import type { DependencyCaller } from './caller.js';
 import { dependencyMachine, type DependencyLogic } from './dependencyMachine.js';
 import type { DependencyOptions } from './options.js';
+import type { CallCost } from './tokenBucket.js';
 
 /** Everything the runtime needs to run one dependency actor and hand out its handle. */
 export interface DependencyDefinition<H> {
@@ -13,8 +14,18 @@ export interface DependencyDefinition<H> {
   createHandle(caller: DependencyCaller<unknown>): H;
   /** Releases what the dependency holds outside its actor; see {@link DependencySpec.dispose}. */
   dispose?(): Promise<void>;
-  /** Whether a request that came from another instance has this dependency's shape; see {@link DependencySpec.accepts}. */
-  accepts(request: unknown): boolean;
+  /**
+   * Checks a request that came from another instance; see {@link DependencySpec.parseRequest}.
+   * @throws Error naming what is wrong.
+   */
+  parseRequest(request: unknown): unknown;
+  /** What a (checked) request draws from each token bucket; see {@link DependencySpec.cost}. */
+  costOf(request: unknown): CallCost | undefined;
+  /**
+   * Checks a result that another instance answered; see {@link DependencySpec.parseResult}.
+   * @throws Error naming what is wrong.
+   */
+  parseResult(request: unknown, value: unknown): unknown;
 }
 
 /** What an actor file writes to define a dependency. */
@@ -41,12 +52,30 @@ export interface DependencySpec<Req, Res, H> {
    */
   dispose?: () => Promise<void>;
   /**
-   * Whether a request forwarded by another instance (JSON off the wire, see
-   * `webhook-relay.dep.<name>.call`) is one of this dependency's requests;
-   * one that is not is refused with `DEP_BAD_CALL` and never reaches `perform`.
+   * Checks, field by field, a request that came from another instance (JSON
+   * off the wire, see `webhook-relay.dep.<name>.call`) and returns it as
+   * this dependency's request: the rules the handle applies before it calls,
+   * applied again where the call runs, because a message on a call subject
+   * claims anything. Throws a `DependencyError` naming what is wrong; the
+   * owner answers it as `DEP_BAD_CALL` (permanent) and never queues the call,
+   * so a forged call cannot reach `perform` or trip the breaker.
    * @default accepts any object
    */
-  accepts?: (request: unknown) => boolean;
+  parseRequest?: (request: unknown) => Req;
+  /**
+   * What a request draws from each token bucket, computed from the request
+   * wherever the call runs (a forwarded call's own claim is never used).
+   * @default `{ calls: 1 }`
+   */
+  cost?: (request: Req) => CallCost;
+  /**
+   * Checks a result another instance answered for `request` (the same schema
+   * `perform` checks the dependency's own answer against), so a reply on a
+   * call subject cannot hand a handler a value the dependency never gave.
+   * Throws naming what is wrong.
+   * @default accepts any value
+   */
+  parseResult?: (request: Req, value: unknown) => Res;
 }
 
 /**
@@ -59,11 +88,13 @@ export function defineDependency<Req, Res, H>(spec: DependencySpec<Req, Res, H>)
     options: spec.options,
     createHandle: (caller) => spec.handle(caller),
     dispose: spec.dispose,
-    accepts: spec.accepts ?? (() => true),
+    parseRequest: (request) => (spec.parseRequest ? spec.parseRequest(request) : request),
+    costOf: (request) => spec.cost?.(request as Req),
+    parseResult: (request, value) => (spec.parseResult ? spec.parseResult(request as Req, value) : value),
   };
 }
 
-/** Whether `r` is a plain object, the first check of every {@link DependencySpec.accepts}. */
+/** Whether `r` is a plain object, the first check of every {@link DependencySpec.parseRequest}. */
 export function isRequestObject(r: unknown): r is Record<string, unknown> {
   return typeof r === 'object' && r !== null && !Array.isArray(r);
 }

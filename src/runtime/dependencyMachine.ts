@@ -248,7 +248,7 @@ export const dependencyMachine = setup({
       const inFlight = [...context.inFlight, { ...call, startedAt: at }];
       const breaker = params.probe ? { trips: tripsOf(context.breaker), probeCallId: call.id } : context.breaker;
       enqueue.assign({ mailbox: rest, inFlight, breaker, buckets: takeAll(context.buckets, call.cost, at) });
-      enqueue.spawnChild('performCall', { id: call.id, input: { dependency: context.name, request: call.request, lifetime: context.lifetime.signal } });
+      enqueue.spawnChild('performCall', { id: call.id, input: { dependency: context.name, request: call.request, cost: call.cost, lifetime: context.lifetime.signal } });
       enqueue.raise({ type: 'dep.callTimedOut', callId: call.id }, { id: timeoutId(call.id), delay: context.options.timeoutMs });
       enqueue.emit({
         type: 'dep.callStarted',

@@ -1,4 +1,5 @@
 import { fromPromise, type PromiseActorLogic } from 'xstate';
+import type { CallCost } from './tokenBucket.js';
 
 /** What a call implementation gets besides its request. */
 export interface CallContext {
@@ -6,6 +7,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** The actor's name, for the errors it raises. */
   readonly dependency: string;
+  /** What the call drew from each token bucket when it started (the definition's `cost`). */
+  readonly cost: CallCost;
   /**
    * Corrects what the call drew from bucket `bucket` once the real cost is
    * known (positive charges more, negative refunds), e.g. an LLM's reported
@@ -24,6 +27,8 @@ export type PerformCall<Req, Res> = (request: Req, ctx: CallContext) => Promise<
 export interface CallInput {
   readonly dependency: string;
   readonly request: unknown;
+  /** What the call drew from each bucket. */
+  readonly cost: CallCost | undefined;
   /** The owning actor's lifetime: aborted if it crashes. */
   readonly lifetime: AbortSignal;
 }
@@ -48,6 +53,7 @@ export function fromCall<Req, Res>(perform: PerformCall<Req, Res>): CallLogic {
     const value = await perform(input.request as Req, {
       signal: AbortSignal.any([signal, input.lifetime]),
       dependency: input.dependency,
+      cost: input.cost ?? {},
       charge: (bucket, delta) => {
         charges[bucket] = (charges[bucket] ?? 0) + delta;
       },

@@ -39,7 +39,7 @@ export interface StartDependenciesOptions {
    * instance that owns it; the handles are built over what it returns.
    * @default undefined (handles call the local actor)
    */
-  routeCalls?: (name: string, local: DependencyCaller<unknown>, accepts: (request: unknown) => boolean) => DependencyCaller<unknown>;
+  routeCalls?: (name: string, local: DependencyCaller<unknown>, wire: CallChecks) => DependencyCaller<unknown>;
   /**
    * The breaker of a dependency this instance does not run, as its owner
    * last recorded it (for `status()` and the consumers' gate).
@@ -47,6 +47,9 @@ export interface StartDependenciesOptions {
    */
   remoteBreaker?: (name: string) => BreakerRecord | undefined;
 }
+
+/** How a dependency checks what crosses a process boundary: a forwarded request, and the owner's result. */
+export type CallChecks = Pick<DependencyDefinition<unknown>, 'parseRequest' | 'parseResult'>;
 
 /** The typed handles of a set of definitions, by name. */
 export type HandlesOf<D> = { readonly [K in keyof D]: D[K] extends DependencyDefinition<infer H> ? H : never };
@@ -146,7 +149,7 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
   // The actor system's registry is untyped; every systemId in it is a dependency actor.
   const actorOf = (name: string) => supervisor.system.get(name) as ActorRefFrom<DependencyLogic> | undefined;
   const callers: Record<string, SupervisedCaller<unknown>> = mapValues(definitions, (_, name) =>
-    createCaller(name, () => actorOf(name), () => restartInMs(name)),
+    createCaller(name, () => actorOf(name), () => restartInMs(name), (request) => definitions[name]!.costOf(request)),
   );
   const attach = (name: string) => actorOf(name)?.on('*', publish);
 
@@ -169,7 +172,7 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
   };
 
   return {
-    deps: mapValues(definitions, (d, name) => d.createHandle(options.routeCalls?.(name, callers[name]!, (r) => d.accepts(r)) ?? callers[name]!)) as HandlesOf<D>,
+    deps: mapValues(definitions, (d, name) => d.createHandle(options.routeCalls?.(name, callers[name]!, d) ?? callers[name]!)) as HandlesOf<D>,
     names,
     supervisor,
     subscribe(listener) {

@@ -12,7 +12,7 @@ import { startDependencies, type DependencyRuntime } from '../../src/runtime/run
 import { chromiumBrowsers, chromiumProcessesMarked } from '../helpers/chromiumProcesses.js';
 import { track } from '../helpers/controlledDependency.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { BIG_TEXT_CHARS, FORM_ACCOUNT, startPagesStub } from '../stubs/pages.js';
+import { BIG_TEXT_CHARS, startPagesStub } from '../stubs/pages.js';
 import { StubServer } from '../stubs/stubServer.js';
 import { failureOf } from '../helpers/outcomes.js';
 
@@ -203,33 +203,6 @@ describe('browser actor', function () {
       expect(unknown).to.deep.include({ code: 'DEP_UNAVAILABLE', retriable: true });
       expect(unknown.message).to.include('ENOTFOUND');
       expect(lookups).to.include.members(['rebind.test', 'mixed.test', 'pages.test', 'nowhere.test']);
-    });
-  });
-
-  describe('submitForm', () => {
-    it('fills and submits a form and returns the cookies the site set', async () => {
-      start();
-      const result = await browser.submitForm({
-        url: `${site.url}/form`,
-        fields: { 'input[name="email"]': FORM_ACCOUNT.email, 'input[name="password"]': FORM_ACCOUNT.password },
-        submit: 'input[type="submit"]',
-        cookieNames: ['sid'],
-      });
-      expect(result).to.deep.include({ finalUrl: `${site.url}/welcome`, status: 200 });
-      expect(result.cookies).to.have.length(1);
-      expect(result.cookies[0]).to.deep.include({ name: 'sid', value: 's3cr3t', domain: '127.0.0.1', path: '/', expires: -1 });
-      const session = site.calls.find((c) => c.path === '/session');
-      expect(session).to.deep.include({ method: 'POST', status: 302 });
-    });
-
-    it('fails with DEP_REJECTED when a selector matches nothing, and refuses a forbidden form URL', async () => {
-      start();
-      const missing = await failureOf(browser.submitForm({ url: `${site.url}/form`, fields: { '#nope': 'x' }, submit: 'input[type="submit"]' }));
-      expect(missing).to.deep.include({ code: 'DEP_REJECTED', retriable: false });
-      expect(missing.message).to.include('#nope');
-      const forbidden = await failureOf(browser.submitForm({ url: `http://127.0.0.1:${adminPort}/`, fields: { a: 'b' }, submit: 'c' }));
-      expect(forbidden.code).to.equal('DEP_TARGET_FORBIDDEN');
-      expect(admin.calls).to.deep.equal([]);
     });
   });
 

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { browserDependency, type BrowserHandle } from '../../actors/browser.js';
+import { createLoginBrowser } from '../../actors/loginBrowser.js';
 import { mamDependency, type MamHandle } from '../../actors/mam.js';
 import { MAM_PAGE_SIZE, type MamTorrent } from '../../actors/mamSchemas.js';
 import { kvSessionStore, type SessionStore } from '../../actors/mamSession.js';
-import { parseHostPort } from '../../src/config/allowHosts.js';
 import { DEPENDENCY_DEFAULTS, type DependenciesConfig } from '../../src/config/dependencies.js';
 import type { DependencyDefinition } from '../../src/runtime/definition.js';
 import type { DependencyError } from '../../src/runtime/errors.js';
@@ -39,7 +38,7 @@ const PROJECT_HAIL_MARY: MamTorrent = {
   vip: true,
 };
 
-type Runtime = DependencyRuntime<{ browser: DependencyDefinition<BrowserHandle>; mam: DependencyDefinition<MamHandle> }>;
+type Runtime = DependencyRuntime<{ mam: DependencyDefinition<MamHandle> }>;
 
 
 describe('mam actor', function () {
@@ -48,7 +47,7 @@ describe('mam actor', function () {
   let runtime: Runtime | undefined;
   let mam: MamHandle;
 
-  function start(overrides: Partial<DependenciesConfig['mam']> = {}, extra: { sessions?: SessionStore; browser?: Partial<DependenciesConfig['browser']> } = {}) {
+  function start(overrides: Partial<DependenciesConfig['mam']> = {}, extra: { sessions?: SessionStore; loginTimeoutMs?: number } = {}) {
     const settings: DependenciesConfig['mam'] = {
       ...DEPENDENCY_DEFAULTS.mam,
       url: stub.url,
@@ -59,14 +58,9 @@ describe('mam actor', function () {
       password: MAM_ACCOUNT.password,
       ...overrides,
     };
-    // The stub's login form is on loopback, which the browser refuses unless allow-listed.
-    const allowHosts = [parseHostPort(new URL(stub.url).host)!];
-    const browserSettings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, chromiumPath: CHROMIUM_PATH, allowHosts, ...extra.browser };
-    const started: Runtime = startDependencies({
-      // Port 9 (discard) stands in for the service's port: nothing here may reach it.
-      browser: browserDependency(browserSettings, { forbiddenPorts: [9] }),
-      mam: mamDependency(settings, { browser: () => started.deps.browser, sessions: extra.sessions }),
-    });
+    // Port 9 (discard) stands in for the service's port: nothing here may reach it.
+    const login = createLoginBrowser({ dependency: 'mam', chromiumPath: CHROMIUM_PATH, timeoutMs: extra.loginTimeoutMs ?? 30_000, site: stub.url, forbiddenPorts: [9] });
+    const started: Runtime = startDependencies({ mam: mamDependency(settings, { login, sessions: extra.sessions }) });
     runtime = started;
     mam = started.deps.mam;
     return started;
@@ -183,9 +177,7 @@ describe('mam actor', function () {
     it('lets a search that timed out during the login leave it to the next search, which does not log in again', async () => {
       const expired = stub.openSession();
       stub.expireSession();
-      const { deps } = start({ id: expired, timeoutMs: 2000 }, { browser: { timeoutMs: 5000 } });
-      await deps.browser.scrape(`${stub.url}/u/`);
-      stub.server.clearRecords();
+      start({ id: expired, timeoutMs: 2000 }, { loginTimeoutMs: 5000 });
       // The 403 search and the login page answer; the form submission hangs until the browser gives up.
       stub.server.failNext({ kind: 'ok' }, 2);
       stub.server.failNext({ kind: 'hang' });
@@ -252,10 +244,11 @@ describeRuntimeGuarantees({
   server: (stub) => stub.server,
   start(stub, limits) {
     const settings: DependenciesConfig['mam'] = { ...DEPENDENCY_DEFAULTS.mam, url: stub.url, rate: 1000, burst: 100, id: stub.openSession(), email: undefined, password: undefined, ...limits };
-    const noBrowser = (): BrowserHandle => {
-      throw new Error('these calls keep a valid session: nothing may log in');
+    const noLogin = {
+      submitForm: () => Promise.reject(new Error('these calls keep a valid session: nothing may log in')),
+      close: () => Promise.resolve(),
     };
-    const runtime = startDependencies({ mam: mamDependency(settings, { browser: noBrowser }) });
+    const runtime = startDependencies({ mam: mamDependency(settings, { login: noLogin }) });
     return { runtime, call: () => runtime.deps.mam.search({ text: 'weir' }) };
   },
   startsCall: (call) => call.path === SEARCH_PATH,

@@ -12,16 +12,20 @@ import type { StubServer } from '../stubs/stubServer.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 
+let last: unknown;
 async function settled(service: RunningService, id: string): Promise<any> {
   return waitFor(
     `${id} settled`,
     async () => {
       const r = await fetch(`${service.url}/webhooks/pages/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
       const s = r.status === 200 ? ((await r.json()) as { status: string }) : undefined;
-      return s && (s.status === 'done' || s.status === 'dead') ? s : undefined;
+      if (s) last = s;
+      return s && (s.status === "done" || s.status === "dead") ? s : undefined;
     },
     { timeoutMs: 45_000 },
-  );
+  ).catch((e: unknown) => {
+    throw new Error(`${String(e)} last=${JSON.stringify(last)}`);
+  });
 }
 
 describe('BROWSER_SCOPE=cluster: a scrape forwarded to the browser owner', function () {

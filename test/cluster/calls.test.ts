@@ -42,7 +42,6 @@ describe('call envelope', () => {
       ['[1]', 'not a JSON object'],
       ['{"request": "x", "deadlineMs": 5}', '`request`'],
       ['{"request": {}, "deadlineMs": -1}', '`deadlineMs`'],
-      ['{"request": {}, "deadlineMs": 5, "cost": {"calls": "one"}}', '`cost`'],
     ] as const) {
       let error: unknown;
       try {
@@ -99,7 +98,18 @@ describe('routed caller and call server over NATS', () => {
     owning = true;
     status = statusWith(0);
     answer = async (request) => ({ echoed: request });
-    sub = serveCalls({ nc: owner, local, accepts: (r) => (r as { kind?: unknown }).kind !== 'drop', isOwner: () => owning, status: () => status, log });
+    sub = serveCalls({
+      nc: owner,
+      local,
+      parseRequest: (r) => {
+        if ((r as { kind?: unknown }).kind === 'drop') throw new Error('fake: unknown kind drop');
+        return r;
+      },
+      maxDeadlineMs: 60_000,
+      isOwner: () => owning,
+      status: () => status,
+      log,
+    });
     await owner.flush();
   });
 
