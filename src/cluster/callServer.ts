@@ -26,13 +26,26 @@ export interface CallServerOptions {
 
 /**
  * Time until a call queued now would start (pure): the calls ahead of it
- * drawn at `rate` per second, after any 429 pause. An estimate: a call's own
- * run time is bounded by `timeoutMs` and counted on top by the caller.
+ * drawn at `rate` per second, or the rounds of `concurrency` calls (the
+ * ones in flight and those queued ahead) that must end before a slot is
+ * free for it, each taking the actor's typical call time, whichever is
+ * longer; after any 429 pause.
  */
 export function estimatedWaitMs(status: DependencyStatus, at: number): number {
+  const { limits, queueLength, inFlight } = status;
   const pause = Math.max(0, (status.pausedUntil ?? at) - at);
-  return pause + (status.queueLength / status.limits.rate) * 1000;
+  const byRate = (queueLength / limits.rate) * 1000;
+  const ahead = inFlight + queueLength - limits.concurrency + 1;
+  const bySlots = ahead > 0 ? Math.ceil(ahead / limits.concurrency) * (status.callMs ?? 0) : 0;
+  return pause + Math.max(byRate, bySlots);
 }
+
+/**
+ * Room kept, on the owner's clock, for the reply's way back and the
+ * caller's own bookkeeping: a call must be able to end this long before
+ * its caller gives up.
+ */
+export const REPLY_MARGIN_MS = 250;
 
 /**
  * Serves calls forwarded by other instances on `webhook-relay.dep.<name>.call`
@@ -41,7 +54,8 @@ export function estimatedWaitMs(status: DependencyStatus, at: number): number {
  * taken on trust: the request is checked field by field and its cost
  * recomputed (the local caller applies the definition's), its deadline is
  * capped at `maxDeadlineMs`, and a message without a reply subject is
- * dropped. A message that is not a valid call gets `DEP_BAD_CALL` (permanent:
+ * dropped. A call starts only while it can still end before its caller
+ * gives up: by `receivedAt + deadline − timeout − REPLY_MARGIN_MS`. A message that is not a valid call gets `DEP_BAD_CALL` (permanent:
  * it never reaches the mailbox or the breaker) and is logged; a call the
  * queue cannot start and finish within its deadline gets `DEP_OVERLOADED` at once.
  * @returns the subscription (unsubscribe when the lease ends)
@@ -62,11 +76,14 @@ export function serveCalls(o: CallServerOptions): Subscription {
       // A caller may claim any deadline: the owner's own forward deadline is the most a call may hold its queue.
       const deadlineMs = Math.min(envelope.deadlineMs, o.maxDeadlineMs);
       const status = o.status();
-      if (status && estimatedWaitMs(status, Date.now()) + status.limits.timeoutMs > deadlineMs) {
-        throw new OverloadedError(name, status.limits.maxQueue);
+      const timeoutMs = status?.limits.timeoutMs ?? 0;
+      // The last moment the call may start and still end, timeout and all, before its caller gives up.
+      const startBy = receivedAt + deadlineMs - timeoutMs - REPLY_MARGIN_MS;
+      if (startBy <= receivedAt || (status && receivedAt + estimatedWaitMs(status, receivedAt) > startBy)) {
+        throw new OverloadedError(name, status?.limits.maxQueue ?? 0, `cannot start the call within its caller's deadline of ${deadlineMs} ms`);
       }
-      // A call still queued when its caller gives up is dropped, not sent: the caller retries it anyway.
-      msg.respond(encodeWire({ ok: true, value: await o.local.call(request, { startBy: receivedAt + deadlineMs }) }));
+      // Still queued at startBy, it is dropped, not sent: its caller would have given up before it ended.
+      msg.respond(encodeWire({ ok: true, value: await o.local.call(request, { startBy }) }));
     } catch (e) {
       const error = asDependencyError(name, e);
       if (isBadCallError(error)) o.log.warn({ code: error.code, dependency: name, subject: msg.subject, err: error }, 'refused a message that is not a valid call');

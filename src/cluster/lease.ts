@@ -10,7 +10,12 @@
  *   `leaseMs * ownFraction` after it *sent* its last successful renewal, and
  *   then declares the lease lost (aborting calls in flight), renewal or not;
  * - a contender takes over only when it has seen the same revision, unchanged,
- *   for longer than `leaseMs` since it first saw it.
+ *   for longer than the longer of its own `leaseMs` and the holder's (the
+ *   stored value says it), so instances with different `DEP_OWNER_LEASE_MS`
+ *   (a rolling deploy that changes it) never own at once;
+ * - the holder also stops counting itself owner when its wall clock and its
+ *   monotonic clock disagree by more than `maxClockSkewMs` since its last
+ *   renewal: a suspended VM stops the monotonic clock while the others' run on.
  * A renewal is written after it was sent and seen after it was written, so a
  * contender's takeover comes at least `leaseMs * (1 - ownFraction)` after the
  * old holder stopped, even with clocks that run at different rates.
@@ -71,10 +76,33 @@ export interface DependencyLeaseOptions {
   now?: () => number;
   /** Wall clock in ms, only for the human-readable value. @default Date.now */
   wallNow?: () => number;
+  /**
+   * Largest disagreement between the wall clock and the monotonic clock,
+   * since the last renewal, that the holder tolerates (NTP slews far less).
+   * @default min(1000, leaseMs × ownFraction / 2)
+   */
+  maxClockSkewMs?: number;
+  /** Warns once when the holder's stored lease length differs from this instance's. */
+  onLeaseMismatch?: (holder: { instance: string; leaseMs: number }) => void;
   /** Called when this instance becomes owner, with the term's fencing token. */
   onAcquired?: (token: number) => void;
   /** Called when ownership ends without {@link DependencyLease.release}: renewal overdue or fenced off. */
   onLost?: (reason: string) => void;
+}
+
+/** The longest `DEP_OWNER_LEASE_MS` there is: what a contender waits out when the stored value does not say its holder's length. */
+const MAX_LEASE_MS = 600_000;
+
+/** The holder and its lease length, from a stored value; undefined when the value does not say (corrupt, forged). */
+function holderOf(entry: LeaseEntry): { instance: string; leaseMs: number } | undefined {
+  try {
+    const v = entry.json<Partial<LeaseValue>>();
+    const { instance, leaseMs } = v;
+    if (typeof instance !== 'string' || typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs <= 0) return undefined;
+    return { instance, leaseMs: Math.min(leaseMs, MAX_LEASE_MS) };
+  } catch {
+    return undefined;
+  }
 }
 
 // JetStream's "wrong last sequence": someone else wrote the key first.
@@ -96,13 +124,15 @@ export class DependencyLease {
   private readonly leaseMs: number;
   private readonly ownMs: number;
   private readonly pollMs: number;
+  private readonly maxClockSkewMs: number;
+  private mismatchWarned = false;
   private readonly now: () => number;
   private readonly wallNow: () => number;
   private running = false;
   private tickTimer: ReturnType<typeof setTimeout> | undefined;
   private lossTimer: ReturnType<typeof setTimeout> | undefined;
-  /** While owner: the term's first revision, the latest one, and when the latest renewal was sent. */
-  private held: { token: number; revision: number; since: string; renewedAt: number; controller: AbortController } | undefined;
+  /** While owner: the term's first revision, the latest one, and when the latest renewal was sent (monotonic and wall clock). */
+  private held: { token: number; revision: number; since: string; renewedAt: number; renewedWall: number; controller: AbortController } | undefined;
   /** Last revision seen as a contender, and since when (local clock). */
   private seen: { revision: number; at: number } | undefined;
   /** Our own last revision after losing, which we may take back by CAS. */
@@ -117,6 +147,7 @@ export class DependencyLease {
     if (!(this.leaseMs > 0)) throw new RangeError(`leaseMs must be positive, got ${this.leaseMs}`);
     this.ownMs = this.leaseMs * ownFraction;
     this.pollMs = options.pollMs ?? this.leaseMs / 10;
+    this.maxClockSkewMs = options.maxClockSkewMs ?? Math.min(1000, this.ownMs / 2);
     this.now = options.now ?? (() => performance.now());
     this.wallNow = options.wallNow ?? (() => Date.now());
     const c = new AbortController();
@@ -124,9 +155,19 @@ export class DependencyLease {
     this.idle = c.signal;
   }
 
-  /** Whether this instance may start calls now. */
+  /**
+   * Whether this instance may start calls now: its last renewal is recent
+   * on the monotonic clock, and the wall clock agrees about how much time
+   * has passed since (it ran on while a suspended machine's monotonic clock
+   * stood still). Read it immediately before each call's I/O.
+   */
   get isOwner(): boolean {
-    return this.held !== undefined && this.now() < this.held.renewedAt + this.ownMs;
+    const held = this.held;
+    return held !== undefined && this.now() < held.renewedAt + this.ownMs && this.clocksAgree(held);
+  }
+
+  private clocksAgree(held: { renewedAt: number; renewedWall: number }): boolean {
+    return Math.abs(this.wallNow() - held.renewedWall - (this.now() - held.renewedAt)) <= this.maxClockSkewMs;
   }
 
   /**
@@ -187,6 +228,8 @@ export class DependencyLease {
   }
 
   private async tick(): Promise<void> {
+    const held = this.held;
+    if (held && !this.clocksAgree(held)) this.end('the wall clock and the monotonic clock disagree (was this machine suspended?)', true, undefined);
     try {
       if (this.held) await this.renew();
       else await this.contend();
@@ -211,6 +254,7 @@ export class DependencyLease {
   private async renew(): Promise<void> {
     const held = this.held!;
     const sentAt = this.now();
+    const sentWall = this.wallNow();
     let revision: number;
     try {
       revision = await this.options.store.update(this.key, this.value(held.since), held.revision);
@@ -227,6 +271,7 @@ export class DependencyLease {
     }
     held.revision = revision;
     held.renewedAt = sentAt;
+    held.renewedWall = sentWall;
     this.armLoss();
   }
 
@@ -234,30 +279,46 @@ export class DependencyLease {
     const { store } = this.options;
     const entry = await store.get(this.key);
     const since = new Date(this.wallNow()).toISOString();
-    const sentAt = this.now();
+    const sent = { at: this.now(), wall: this.wallNow() };
     if (!entry || entry.operation !== 'PUT') {
-      this.take(await store.create(this.key, this.value(since)), since, sentAt);
+      this.take(await store.create(this.key, this.value(since)), since, sent);
       return;
     }
     if (entry.revision === this.lastOwn) {
       // Still our own last write: nobody took over, so taking it back is safe.
-      this.take(await store.update(this.key, this.value(since), entry.revision), since, sentAt);
+      this.take(await store.update(this.key, this.value(since), entry.revision), since, sent);
       return;
     }
     if (this.seen?.revision !== entry.revision) {
       this.seen = { revision: entry.revision, at: this.now() };
       return;
     }
-    if (this.now() - this.seen.at > this.leaseMs) {
-      this.take(await store.update(this.key, this.value(since), entry.revision), since, sentAt);
+    if (this.now() - this.seen.at > this.takeoverAfterMs(entry)) {
+      this.take(await store.update(this.key, this.value(since), entry.revision), since, sent);
     }
   }
 
-  private take(revision: number, since: string, sentAt: number): void {
+  /**
+   * How long a revision must stand unchanged before this contender takes
+   * over: a whole lease of the longer of the two lengths, this instance's
+   * and the holder's (a holder with a longer lease counts itself owner for
+   * longer after its last renewal).
+   */
+  private takeoverAfterMs(entry: LeaseEntry): number {
+    const holder = holderOf(entry);
+    if (holder === undefined) return MAX_LEASE_MS;
+    if (holder.leaseMs !== this.leaseMs && !this.mismatchWarned) {
+      this.mismatchWarned = true;
+      this.options.onLeaseMismatch?.(holder);
+    }
+    return Math.max(this.leaseMs, holder.leaseMs);
+  }
+
+  private take(revision: number, since: string, sent: { at: number; wall: number }): void {
     if (!this.running) return;
     this.seen = undefined;
     this.lastOwn = undefined;
-    this.held = { token: revision, revision, since, renewedAt: sentAt, controller: new AbortController() };
+    this.held = { token: revision, revision, since, renewedAt: sent.at, renewedWall: sent.wall, controller: new AbortController() };
     this.armLoss();
     this.options.onAcquired?.(revision);
   }
@@ -268,6 +329,20 @@ export class DependencyLease {
     this.lossTimer = setTimeout(() => {
       if (this.held === held) this.end('renewal overdue', true, held.revision);
     }, Math.max(0, held.renewedAt + this.ownMs - this.now()));
+  }
+
+  /**
+   * Ends the term now if this instance no longer counts as owner (its
+   * renewal overdue, or its clocks disagreeing), before the loss timer gets
+   * its turn: call it before any effect only the owner may have.
+   * @returns whether this instance still owns the lease
+   */
+  check(): boolean {
+    const held = this.held;
+    if (!held) return false;
+    if (this.isOwner) return true;
+    this.end(this.clocksAgree(held) ? 'renewal overdue' : 'the wall clock and the monotonic clock disagree (was this machine suspended?)', true, this.clocksAgree(held) ? held.revision : undefined);
+    return false;
   }
 
   /** Ends the term; `ownRevision` is our write still in the store, which we may take back. */

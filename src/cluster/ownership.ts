@@ -1,11 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
-import type { BreakerRecord } from '../runtime/breaker.js';
+import type { ReceivedRecord } from '../runtime/breaker.js';
 import type { DependencyCaller } from '../runtime/caller.js';
 import type { CallChecks, DependencyRuntime } from '../runtime/runtime.js';
 import type { ClusterBuckets } from './buckets.js';
 import { serveActors, type InstanceActors } from './actorsDirectory.js';
-import { BreakerWriter, readBreaker, watchBreakers } from './breakerState.js';
+import { BreakerWriter, readBreaker, recordKey, watchBreakers } from './breakerState.js';
 import { serveCalls } from './callServer.js';
 import { DependencyLease, type LeaseValue } from './lease.js';
 import { createRoutedCaller } from './routedCaller.js';
@@ -41,7 +41,7 @@ interface Term {
 export class DependencyOwnership {
   private nc: NatsConnection | undefined;
   private readonly terms = new Map<string, Term>();
-  private remote: Map<string, BreakerRecord> = new Map();
+  private remote: Map<string, ReceivedRecord> = new Map();
   private readonly stoppers: (() => void)[] = [];
   /** Every dependency's current owner, from `dependency-owners`. */
   private readonly ownerOf = new Map<string, { instance: string; since: string }>();
@@ -73,8 +73,8 @@ export class DependencyOwnership {
     });
   };
 
-  /** For {@link startDependencies}' `remoteBreaker`: the owner's last breaker record. */
-  readonly remoteBreaker = (name: string): BreakerRecord | undefined => this.remote.get(name);
+  /** For {@link startDependencies}' `remoteBreaker`: the owner's last breaker record, and when it arrived here. */
+  readonly remoteBreaker = (name: string): ReceivedRecord | undefined => this.remote.get(name);
 
   /**
    * Starts contending for every lease and watching `dependency-state`.
@@ -110,6 +110,11 @@ export class DependencyOwnership {
         leaseMs: this.o.leaseMs,
         onAcquired: (token) => void this.own(name, token, lease, nc, buckets, runtime),
         onLost: (reason) => this.o.log.warn({ dependency: name, reason }, 'lost the dependency lease'),
+        onLeaseMismatch: (holder) =>
+          this.o.log.warn(
+            { dependency: name, holder: holder.instance, holderLeaseMs: holder.leaseMs, leaseMs: this.o.leaseMs },
+            'DEP_OWNER_LEASE_MS differs between instances: waiting out the longer lease before taking over',
+          ),
       });
       this.terms.set(name, { lease });
       lease.start();
@@ -121,13 +126,19 @@ export class DependencyOwnership {
     const { log, instance } = this.o;
     const previous = await readBreaker(buckets.state, name).catch(() => undefined);
     if (term.aborted) return;
-    runtime.acquire(name, previous?.stored.breaker);
+    // Asked immediately before each call's I/O: this term's lease, on this instance's clocks.
+    runtime.acquire(name, previous?.stored.breaker, () => lease.check() && lease.token === token);
     log.info({ dependency: name, token, restored: previous?.stored.breaker.state }, 'owns the dependency');
-    const writer = new BreakerWriter(buckets.state, name, { instance, token }, previous?.revision, log);
-    writer.write(runtime.breakerRecord(name));
+    const writer = new BreakerWriter({ kv: buckets.state, name, owner: { instance, token }, revision: previous?.revision, log });
+    const record = () => {
+      const at = Date.now();
+      const r = runtime.breakerRecord(name, at);
+      writer.write(r, r && recordKey(r, at));
+    };
+    record();
     const unsubscribe = runtime.subscribe((e) => {
       if (e.dependency !== name) return;
-      if (e.type === 'dep.transition' || e.type === 'dep.callSettled' || e.type === 'dep.waiting') writer.write(runtime.breakerRecord(name));
+      if (e.type === 'dep.transition' || e.type === 'dep.callSettled' || e.type === 'dep.waiting') record();
     });
     const { local, checks } = this.locals.get(name)!;
     const subscription = serveCalls({

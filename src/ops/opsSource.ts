@@ -3,7 +3,9 @@ import type { DependencyStatus } from '../runtime/status.js';
 import type { ServiceStats } from './stats.js';
 
 /** One dependency as `GET /actors` shows it: its status, with absent times as `null` so every key is always there. */
-export type ActorStatus = Omit<DependencyStatus, 'nextProbeAt' | 'pausedUntil'> & {
+export type ActorStatus = Omit<DependencyStatus, 'nextProbeAt' | 'pausedUntil' | 'callMs'> & {
+  /** How long a call typically takes, in ms; null before the first has ended. */
+  callMs: number | null;
   /** Epoch ms the next probe may go out (open only). */
   nextProbeAt: number | null;
   /** Epoch ms a 429's `Retry-After` ends, while it has not. */
@@ -23,7 +25,7 @@ export interface DependencyOwner {
 
 /** A dependency's status as `instance` sees it, with absent times as `null`. */
 export function actorStatus(d: DependencyStatus, instance: string, owner?: DependencyOwner): ActorStatus {
-  return { ...d, nextProbeAt: d.nextProbeAt ?? null, pausedUntil: d.pausedUntil ?? null, owner: owner ?? null, instance };
+  return { ...d, nextProbeAt: d.nextProbeAt ?? null, pausedUntil: d.pausedUntil ?? null, callMs: d.callMs ?? null, owner: owner ?? null, instance };
 }
 
 /** `GET /actors`: every dependency actor's state. */

@@ -86,22 +86,48 @@ export function probeOf(breaker: BreakerData): string | undefined {
 }
 
 /**
- * A breaker as one owner hands it to the next (KV bucket `dependency-state`):
- * enough to start a fresh actor in the state the previous owner left, so an
- * open breaker stays open until its probe time and a 429 pause is honoured.
+ * What an owner hands the next one, and shows every other instance (KV
+ * bucket `dependency-state`): the breaker, any 429 pause, and the token
+ * debt a call left (an LLM charged more than it reserved). Times are
+ * durations from when the record was written (`probeInMs`, `pausedForMs`),
+ * never one machine's clock read by another; a reader counts them from when
+ * it read the record, which can only make it wait longer.
  */
-export type BreakerRecord =
-  | { readonly state: 'closed'; readonly consecutiveFailures: number; readonly pausedUntil?: number }
-  | { readonly state: 'open'; readonly openedAt: number; readonly trips: number; readonly nextProbeAt: number; readonly pausedUntil?: number }
-  | { readonly state: 'halfOpen'; readonly trips: number; readonly pausedUntil?: number };
+export type BreakerRecord = (
+  | { readonly state: 'closed'; readonly consecutiveFailures: number }
+  | { readonly state: 'open'; readonly trips: number; readonly probeInMs: number }
+  | { readonly state: 'halfOpen'; readonly trips: number }
+) & {
+  /** Time left of a 429's `Retry-After` pause. */
+  readonly pausedForMs?: number;
+  /** Tokens owed per bucket (positive numbers): the next owner starts that far below empty. */
+  readonly debt?: Readonly<Record<string, number>>;
+};
 
 /**
- * The breaker data a restored actor starts with (pure). A half-open record
- * starts half-open without a probe: the previous owner's probe was aborted
- * with its term, so this owner sends the one probe.
+ * The breaker data a restored actor starts with, read at `at` (pure). A
+ * half-open record starts half-open without a probe: the previous owner's
+ * probe was aborted with its term, so this owner sends the one probe.
  */
-export function breakerFromRecord(record: BreakerRecord): BreakerData {
-  if (record.state === 'open') return { openedAt: record.openedAt, trips: record.trips, nextProbeAt: record.nextProbeAt };
+export function breakerFromRecord(record: BreakerRecord, at: number): BreakerData {
+  if (record.state === 'open') return { openedAt: at, trips: record.trips, nextProbeAt: at + Math.max(0, record.probeInMs) };
   if (record.state === 'halfOpen') return { trips: record.trips, probeCallId: undefined };
   return { consecutiveFailures: record.consecutiveFailures };
+}
+
+/** An owner's record as another instance received it: its durations count from `receivedAt` (that instance's clock). */
+export interface ReceivedRecord {
+  readonly record: BreakerRecord;
+  /** Epoch ms this instance read it. */
+  readonly receivedAt: number;
+}
+
+/** The epoch ms a record's pause ends, read at `at`; undefined when it has none left. */
+export function pausedUntilOf(record: BreakerRecord | undefined, at: number): number | undefined {
+  return record?.pausedForMs !== undefined && record.pausedForMs > 0 ? at + record.pausedForMs : undefined;
+}
+
+/** The epoch ms a record's probe may go out, read at `at` (only while open). */
+export function nextProbeOfRecord(record: BreakerRecord | undefined, at: number): number | undefined {
+  return record?.state === 'open' ? at + Math.max(0, record.probeInMs) : undefined;
 }

@@ -3,6 +3,7 @@ import { and, assertEvent, assign, enqueueActions, setup, type SnapshotFrom } fr
 import {
   breakerFromRecord,
   closedBreaker,
+  pausedUntilOf,
   cooldownFor,
   failuresOf,
   nextProbeOf,
@@ -15,10 +16,10 @@ import {
   type OpenBreaker,
 } from './breaker.js';
 import type { DependencyEmitted, DependencyEvent, ReplyChannel } from './dependencyEvents.js';
-import { CircuitOpenError, DependencyTimeoutError, OverloadedError, asDependencyError } from './errors.js';
+import { CircuitOpenError, DependencyTimeoutError, OverloadedError, OwnerUnavailableError, asDependencyError } from './errors.js';
 import { limitsOf, resolveDependencyOptions, type DependencyOptions, type ResolvedDependencyOptions } from './options.js';
 import { fromCall } from './performCall.js';
-import { chargeAll, createBuckets, msUntilAll, takeAll, type Buckets, type CallCost } from './tokenBucket.js';
+import { chargeAll, createBuckets, debtOf, emptyBuckets, msUntilAll, takeAll, type Buckets, type CallCost } from './tokenBucket.js';
 
 /** What the supervisor gives a dependency actor when it spawns it. */
 export interface DependencyInput {
@@ -26,10 +27,26 @@ export interface DependencyInput {
   name: string;
   options?: DependencyOptions;
   /**
-   * The breaker to start from (the previous owner's, from `dependency-state`).
-   * @default undefined (closed, no failures, no pause)
+   * The breaker to start from: the previous owner's (from
+   * `dependency-state`), or the crashed actor's. A restored actor starts
+   * with empty buckets (less any debt the record carries): it cannot know
+   * what was spent just before the previous one stopped.
+   * @default undefined (closed, no failures, no pause, full buckets)
    */
   restore?: BreakerRecord;
+  /**
+   * Where `restore` comes from, for the breaker's reason.
+   * @default 'the previous owner'
+   */
+  restoredFrom?: string;
+  /**
+   * Asked immediately before each call's I/O starts: whether this actor may
+   * still talk to the dependency (its instance still holds the lease, on
+   * its own clock). When it says no, calls are refused with
+   * `DEP_OWNER_UNAVAILABLE` and nothing is sent.
+   * @default always yes (a dependency with no owner across instances)
+   */
+  fence?: () => boolean;
 }
 
 /** A call waiting in the actor's mailbox. */
@@ -84,16 +101,22 @@ export interface DependencyContext {
   readonly breaker: BreakerData;
   readonly lastChange: BreakerChange;
   readonly counters: CallCounters;
+  /** Moving average of the durations of calls that ended, in ms; undefined before the first. */
+  readonly callMs: number | undefined;
   readonly nextCallSeq: number;
   /**
    * Aborted when this actor crashes: a crashed machine does not stop its I/O
    * actors, so every call's signal also follows this one (see the supervisor).
    */
   readonly lifetime: AbortController;
+  /** See {@link DependencyInput.fence}. */
+  readonly fence: () => boolean;
 }
 
 /** The clock every decision reads (sinon's fake timers drive it in tests). */
 const now = (): number => Date.now();
+/** Weight of the newest call in {@link DependencyContext.callMs}. */
+const CALL_MS_WEIGHT = 0.2;
 /** Id of a call's delayed timeout event. */
 const timeoutId = (callId: string): string => `timeout:${callId}`;
 /** The in-flight call with this id. */
@@ -114,13 +137,15 @@ function initialContext(input: DependencyInput): DependencyContext {
     options,
     mailbox: [],
     inFlight: [],
-    buckets: createBuckets(limitsOf(options), at),
-    pausedUntil: restore?.pausedUntil !== undefined && restore.pausedUntil > at ? restore.pausedUntil : undefined,
-    breaker: restore ? breakerFromRecord(restore) : closedBreaker,
-    lastChange: { from: undefined, reason: restore ? `restored ${restore.state} from the previous owner` : 'started', at },
+    buckets: restore ? emptyBuckets(limitsOf(options), at, restore.debt) : createBuckets(limitsOf(options), at),
+    pausedUntil: pausedUntilOf(restore, at),
+    breaker: restore ? breakerFromRecord(restore, at) : closedBreaker,
+    lastChange: { from: undefined, reason: restore ? `restored ${restore.state} from ${input.restoredFrom ?? 'the previous owner'}` : 'started', at },
     counters: { ok: 0, failed: 0, rejected: 0 },
+    callMs: undefined,
     nextCallSeq: 1,
     lifetime: new AbortController(),
+    fence: input.fence ?? (() => true),
   };
 }
 
@@ -133,6 +158,7 @@ const refuseOverloaded = { guard: 'mailboxFull' as const, actions: { type: 'refu
  * applies, the state's own last transition starts the next call.
  */
 const untilCallable = [
+  { guard: 'fenced', actions: 'refuseHeadFenced' },
   { guard: 'headExpired', actions: 'expireHeadCall' },
   { guard: 'mailboxEmpty', target: 'idle' },
   { guard: 'paused', target: 'pausedForRetryAfter' },
@@ -172,6 +198,8 @@ export const dependencyMachine = setup({
   guards: {
     mailboxFull: ({ context }) => context.mailbox.length >= context.options.maxQueue,
     mailboxEmpty: ({ context }) => context.mailbox.length === 0,
+    /** A call is waiting but this actor may no longer talk to the dependency (its lease is gone, on this instance's clock). */
+    fenced: ({ context }) => context.mailbox.length > 0 && !context.fence(),
     headExpired: ({ context }) => {
       const startBy = context.mailbox[0]?.startBy;
       return startBy !== undefined && now() >= startBy;
@@ -231,6 +259,14 @@ export const dependencyMachine = setup({
       enqueue(() => call.reply.reject(error));
       enqueue.emit({ type: 'dep.callRefused', dependency: context.name, code: error.code, queueLength: rest.length, at, trace: call.trace });
     }),
+    refuseHeadFenced: enqueueActions(({ context, enqueue }) => {
+      const [call, ...rest] = context.mailbox;
+      if (!call) return;
+      const error = new OwnerUnavailableError(context.name, 'this instance no longer holds the lease');
+      enqueue.assign({ mailbox: rest, counters: { ...context.counters, rejected: context.counters.rejected + 1 } });
+      enqueue(() => call.reply.reject(error));
+      enqueue.emit({ type: 'dep.callRefused', dependency: context.name, code: error.code, queueLength: rest.length, at: now(), trace: call.trace });
+    }),
     rejectQueuedCalls: enqueueActions(({ context, enqueue }) => {
       const at = now();
       const calls = context.mailbox;
@@ -285,8 +321,10 @@ export const dependencyMachine = setup({
       if (!call) return;
       const at = now();
       const ok = event.type === 'dep.callSucceeded';
+      const durationMs = at - call.startedAt;
       enqueue.assign({
         inFlight: context.inFlight.filter((c) => c !== call),
+        callMs: context.callMs === undefined ? durationMs : context.callMs + CALL_MS_WEIGHT * (durationMs - context.callMs),
         buckets: ok ? chargeAll(context.buckets, event.output.charges) : context.buckets,
         counters: ok ? { ...context.counters, ok: context.counters.ok + 1 } : { ...context.counters, failed: context.counters.failed + 1 },
       });
@@ -299,7 +337,7 @@ export const dependencyMachine = setup({
         callId: call.id,
         outcome: ok ? 'ok' : 'failed',
         code: ok ? undefined : event.error.code,
-        durationMs: at - call.startedAt,
+        durationMs,
         at,
       });
     }),
@@ -448,11 +486,14 @@ export function breakerStateOf(snapshot: DependencySnapshot): BreakerState {
   return snapshot.matches('halfOpen') ? 'halfOpen' : 'closed';
 }
 
-/** The breaker to hand to the next owner, read from a snapshot (pure). */
-export function breakerRecordOf(snapshot: DependencySnapshot): BreakerRecord {
-  const { breaker, pausedUntil } = snapshot.context;
+/** The breaker to hand to the next owner, read from a snapshot at `at` (pure). */
+export function breakerRecordOf(snapshot: DependencySnapshot, at: number): BreakerRecord {
+  const { breaker, pausedUntil, buckets } = snapshot.context;
+  const pausedForMs = pausedUntil !== undefined && pausedUntil > at ? pausedUntil - at : undefined;
+  const debt = debtOf(buckets, at);
+  const extra = { ...(pausedForMs === undefined ? {} : { pausedForMs }), ...(debt === undefined ? {} : { debt }) };
   const state = breakerStateOf(snapshot);
-  if (state === 'open') return { state, ...(breaker as OpenBreaker), pausedUntil };
-  if (state === 'halfOpen') return { state, trips: tripsOf(breaker), pausedUntil };
-  return { state, consecutiveFailures: failuresOf(breaker), pausedUntil };
+  if (state === 'open') return { state, trips: tripsOf(breaker), probeInMs: Math.max(0, (nextProbeOf(breaker) ?? at) - at), ...extra };
+  if (state === 'halfOpen') return { state, trips: tripsOf(breaker), ...extra };
+  return { state, consecutiveFailures: failuresOf(breaker), ...extra };
 }

@@ -1,6 +1,6 @@
 import { createActor, type Actor, type ActorRefFrom, type InspectionEvent, type Observer } from 'xstate';
 import type { Log } from '../log.js';
-import type { BreakerRecord } from './breaker.js';
+import type { BreakerRecord, ReceivedRecord } from './breaker.js';
 import { traceDependencyCalls } from './callSpans.js';
 import { createCaller, type DependencyCaller, type SupervisedCaller } from './caller.js';
 import type { DependencyDefinition } from './definition.js';
@@ -45,7 +45,7 @@ export interface StartDependenciesOptions {
    * last recorded it (for `status()` and the consumers' gate).
    * @default undefined (unknown: shown closed)
    */
-  remoteBreaker?: (name: string) => BreakerRecord | undefined;
+  remoteBreaker?: (name: string) => ReceivedRecord | undefined;
 }
 
 /** How a dependency checks what crosses a process boundary: a forwarded request, and the owner's result. */
@@ -85,14 +85,18 @@ export interface DependencyRuntime<D> {
    * dispose is logged, never thrown.
    */
   stop(): Promise<void>;
-  /** Starts a deferred dependency's actor (this instance took its lease), from the previous owner's breaker. */
-  acquire(name: string, restore?: BreakerRecord): void;
+  /**
+   * Starts a deferred dependency's actor (this instance took its lease),
+   * from the previous owner's breaker; `fence` is asked before each call's
+   * I/O (see {@link DependencyInput.fence}).
+   */
+  acquire(name: string, restore?: BreakerRecord, fence?: () => boolean): void;
   /** Stops a dependency's actor (its lease ended): calls in flight are aborted, waiting callers get `DEP_OWNER_UNAVAILABLE`. */
   release(name: string, reason: string): void;
   /** Whether this instance runs `name`'s actor now. */
   holds(name: string): boolean;
-  /** The breaker of a running actor as a record to hand over; undefined when not running here. */
-  breakerRecord(name: string): BreakerRecord | undefined;
+  /** The breaker of a running actor as a record to hand over, read at `at`; undefined when not running here. */
+  breakerRecord(name: string, at?: number): BreakerRecord | undefined;
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) => U): Record<string, U> {
@@ -186,14 +190,14 @@ export function startDependencies<D extends Record<string, DependencyDefinition<
       if (!s) throw new RangeError(`unknown dependency '${name}'`);
       return availabilityOf(s, Date.now());
     },
-    acquire: (name, restore) => supervisor.send({ type: 'supervisor.acquire', dependency: name, restore }),
+    acquire: (name, restore, fence) => supervisor.send({ type: 'supervisor.acquire', dependency: name, restore, fence }),
     release: (name, reason) => supervisor.send({ type: 'supervisor.release', dependency: name, reason }),
     holds: (name) => supervisor.getSnapshot().context.children[name]?.held ?? false,
-    breakerRecord(name) {
+    breakerRecord(name, at = Date.now()) {
       const child = supervisor.getSnapshot().context.children[name];
       const actor = actorOf(name);
       if (!child?.held || child.restartAt !== undefined || !actor) return undefined;
-      return breakerRecordOf(actor.getSnapshot());
+      return breakerRecordOf(actor.getSnapshot(), at);
     },
     async stop() {
       supervisor.stop();

@@ -1,4 +1,4 @@
-import type { BreakerRecord, BreakerState } from './breaker.js';
+import { nextProbeOfRecord, pausedUntilOf, type BreakerState, type ReceivedRecord } from './breaker.js';
 import { nextProbeOf } from './breaker.js';
 import { breakerStateOf, type CallCounters, type DependencySnapshot } from './dependencyMachine.js';
 import { resolveDependencyOptions, type ResolvedDependencyOptions } from './options.js';
@@ -41,6 +41,8 @@ export interface DependencyStatus {
   readonly pausedUntil: number | undefined;
   /** Supervisor restarts of this actor. */
   readonly restarts: number;
+  /** How long a call typically takes, in ms (a moving average of those that ended); undefined before the first. */
+  readonly callMs: number | undefined;
 }
 
 /** Whether a dependency takes calls now, for consumers that pause while it is open. */
@@ -81,6 +83,7 @@ export function describeDependency(snapshot: DependencySnapshot, restarts: numbe
     nextProbeAt: state === 'open' ? nextProbeOf(context.breaker) : undefined,
     pausedUntil: context.pausedUntil !== undefined && context.pausedUntil > at ? context.pausedUntil : undefined,
     restarts,
+    callMs: context.callMs === undefined ? undefined : Math.round(context.callMs),
   };
 }
 
@@ -100,14 +103,14 @@ export function describeRestarting(name: string, child: SupervisedChild): Depend
  * Describes a cluster-scoped dependency this instance does not run (pure):
  * its breaker comes from the owner's record, when one is known.
  */
-export function describeElsewhere(name: string, child: SupervisedChild, record: BreakerRecord | undefined, at: number): DependencyStatus {
-  const pausedUntil = record?.pausedUntil;
+export function describeElsewhere(name: string, child: SupervisedChild, remote: ReceivedRecord | undefined, at: number): DependencyStatus {
+  const pausedUntil = pausedUntilOf(remote?.record, remote?.receivedAt ?? at);
   return describeAbsent(name, child, {
-    state: record?.state ?? 'closed',
+    state: remote?.record.state ?? 'closed',
     activity: 'elsewhere',
     since: at,
     reason: 'owned by another instance',
-    nextProbeAt: record?.state === 'open' ? record.nextProbeAt : undefined,
+    nextProbeAt: nextProbeOfRecord(remote?.record, remote?.receivedAt ?? at),
     pausedUntil: pausedUntil !== undefined && pausedUntil > at ? pausedUntil : undefined,
   });
 }
@@ -128,6 +131,7 @@ function describeAbsent(
     tokens: {},
     tokenCapacity: {},
     restarts: child.restarts,
+    callMs: undefined,
   };
 }
 

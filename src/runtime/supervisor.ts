@@ -1,7 +1,7 @@
 import { assertEvent, enqueueActions, setup, type AnyActorRef, type ErrorActorEvent } from 'xstate';
 import { cappedExponential } from './backoff.js';
 import type { BreakerRecord } from './breaker.js';
-import type { DependencyLogic, DependencySnapshot } from './dependencyMachine.js';
+import { breakerRecordOf, type DependencyLogic, type DependencySnapshot } from './dependencyMachine.js';
 import type { SupervisorEmitted } from './dependencyEvents.js';
 import type { DependencyOptions } from './options.js';
 
@@ -40,6 +40,10 @@ export interface SupervisedChild {
    * dependency while another instance owns it (`supervisor.acquire` starts it).
    */
   readonly held: boolean;
+  /** Asked before each call's I/O while held (the lease check); see `DependencyInput.fence`. */
+  readonly fence: (() => boolean) | undefined;
+  /** The breaker the next start restores: the crashed actor's, so a crash resets no limit. */
+  readonly restore: BreakerRecord | undefined;
 }
 
 /** The supervisor's context. */
@@ -65,7 +69,7 @@ export type SupervisorEvent =
   | ErrorActorEvent<unknown, string>
   | { type: 'supervisor.restart'; dependency: string }
   /** This instance now owns `dependency`: start its actor from `restore`. */
-  | { type: 'supervisor.acquire'; dependency: string; restore?: BreakerRecord }
+  | { type: 'supervisor.acquire'; dependency: string; restore?: BreakerRecord; fence?: () => boolean }
   /** This instance no longer owns `dependency`: stop its actor, aborting its calls. */
   | { type: 'supervisor.release'; dependency: string; reason: string };
 
@@ -98,7 +102,7 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
           if (!child.held) continue;
           // Emitted first: listeners attach to the new actor before it starts.
           enqueue.emit({ type: 'dep.started', dependency: name, restarts: 0, at: Date.now() });
-          enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: child.options } });
+          enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: child.options, fence: child.fence } });
         }
       }),
       handleCrash: enqueueActions(({ context, event, enqueue, self }) => {
@@ -111,10 +115,12 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
         const crashStreak = fresh ? 1 : previous.crashStreak + 1;
         const delay = restartDelay(crashStreak, context.policy);
         const crashed: AnyActorRef | undefined = self.getSnapshot().children[name];
+        const snapshot = crashed?.getSnapshot() as DependencySnapshot | undefined;
         // A crashed machine does not stop its I/O actors: abort the calls it had in flight.
-        enqueue(() => (crashed?.getSnapshot() as DependencySnapshot | undefined)?.context.lifetime.abort());
+        enqueue(() => snapshot?.context.lifetime.abort());
         if (crashed) enqueue.stopChild(crashed);
-        const child = { ...previous, crashStreak, lastCrashAt: at, lastError: describe(event.error), restartAt: at + delay };
+        const restore = snapshot ? breakerRecordOf(snapshot, at) : previous.restore;
+        const child = { ...previous, crashStreak, lastCrashAt: at, lastError: describe(event.error), restartAt: at + delay, restore };
         enqueue.assign({ children: { ...context.children, [name]: child } });
         enqueue.raise({ type: 'supervisor.restart', dependency: name }, { delay, id: `restart:${name}` });
         enqueue.emit({ type: 'dep.crashed', dependency: name, error: child.lastError, restartInMs: delay, at });
@@ -127,16 +133,16 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
         const child = { ...previous, restarts: previous.restarts + 1, restartAt: undefined };
         enqueue.assign({ children: { ...context.children, [name]: child } });
         enqueue.emit({ type: 'dep.started', dependency: name, restarts: child.restarts, at: Date.now() });
-        enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: child.options } });
+        enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: child.options, restore: child.restore, restoredFrom: 'the crashed actor', fence: child.fence } });
       }),
       acquireChild: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'supervisor.acquire');
         const name = event.dependency;
         const previous = context.children[name];
         if (!previous || previous.held) return;
-        enqueue.assign({ children: { ...context.children, [name]: { ...previous, held: true, restartAt: undefined } } });
+        enqueue.assign({ children: { ...context.children, [name]: { ...previous, held: true, restartAt: undefined, fence: event.fence, restore: event.restore } } });
         enqueue.emit({ type: 'dep.started', dependency: name, restarts: previous.restarts, at: Date.now() });
-        enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: previous.options, restore: event.restore } });
+        enqueue.spawnChild(name, { id: name, systemId: name, input: { name, options: previous.options, restore: event.restore, fence: event.fence } });
       }),
       releaseChild: enqueueActions(({ context, event, enqueue, self }) => {
         assertEvent(event, 'supervisor.release');
@@ -148,7 +154,7 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
         enqueue(() => (running?.getSnapshot() as DependencySnapshot | undefined)?.context.lifetime.abort(new Error(event.reason)));
         if (running) enqueue.stopChild(running);
         enqueue.cancel(`restart:${name}`);
-        enqueue.assign({ children: { ...context.children, [name]: { ...previous, held: false, restartAt: undefined } } });
+        enqueue.assign({ children: { ...context.children, [name]: { ...previous, held: false, restartAt: undefined, fence: undefined, restore: undefined } } });
         enqueue.emit({ type: 'dep.released', dependency: name, reason: event.reason, at: Date.now() });
       }),
     },
@@ -166,6 +172,8 @@ export function createSupervisorMachine(logics: Record<string, DependencyLogic>)
             lastError: undefined,
             restartAt: undefined,
             held: !input.deferred?.includes(name),
+            fence: undefined,
+            restore: undefined,
           },
         ]),
       ),

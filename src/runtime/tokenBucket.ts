@@ -74,6 +74,23 @@ export function createBuckets(limits: Record<string, RateLimit>, now: number): B
   return Object.fromEntries(Object.entries(limits).map(([name, limit]) => [name, createBucket(limit, now)]));
 }
 
+/**
+ * Empty buckets for the given limits, each `debt[name]` tokens below empty:
+ * what an actor restored from another owner (or after a crash) starts with,
+ * since it cannot know what the previous one spent just before it stopped.
+ */
+export function emptyBuckets(limits: Record<string, RateLimit>, now: number, debt: CallCost = {}): Buckets {
+  return Object.fromEntries(Object.entries(limits).map(([name, limit]) => [name, { ...createBucket(limit, now), tokens: -Math.max(0, debt[name] ?? 0) }]));
+}
+
+/** Tokens owed per bucket at `now` (buckets below empty after refilling); undefined when none is. */
+export function debtOf(buckets: Buckets, now: number): CallCost | undefined {
+  const owed = Object.entries(buckets)
+    .map(([name, b]) => [name, -refill(b, now).tokens] as const)
+    .filter(([, tokens]) => tokens > EPSILON);
+  return owed.length > 0 ? Object.fromEntries(owed) : undefined;
+}
+
 /** Milliseconds until every bucket can pay for the call (0 if all can now). */
 export function msUntilAll(buckets: Buckets, cost: CallCost | undefined, now: number): number {
   return Math.max(0, ...Object.entries(buckets).map(([name, b]) => msUntil(b, costIn(cost, name), now)));

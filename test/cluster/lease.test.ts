@@ -1,36 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { DependencyLease, type LeaseEntry, type LeaseStore, type LeaseValue } from '../../src/cluster/lease.js';
-
-/** An in-memory KV with nats's revision rules: one sequence for the bucket, CAS on the key's revision. */
-class MemoryKv implements LeaseStore {
-  private seq = 0;
-  entry: { value: string; revision: number; operation: 'PUT' | 'DEL' } | undefined;
-
-  async get(): Promise<LeaseEntry | null> {
-    const e = this.entry;
-    return e ? { revision: e.revision, operation: e.operation, json: <T>() => JSON.parse(e.value) as T } : null;
-  }
-  async create(_key: string, value: string): Promise<number> {
-    if (this.entry?.operation === 'PUT') throw Object.assign(new Error('wrong last sequence: 1'), { code: 10071 });
-    return this.write(value, 'PUT');
-  }
-  async update(_key: string, value: string, revision: number): Promise<number> {
-    if (this.entry?.revision !== revision) throw Object.assign(new Error(`wrong last sequence: ${this.entry?.revision}`), { code: 10071 });
-    return this.write(value, 'PUT');
-  }
-  async delete(_key: string, options: { previousSeq?: number } = {}): Promise<void> {
-    if (options.previousSeq !== undefined && this.entry?.revision !== options.previousSeq) throw Object.assign(new Error('wrong last sequence'), { code: 10071 });
-    this.write('', 'DEL');
-  }
-  holder(): string | undefined {
-    return this.entry?.operation === 'PUT' ? (JSON.parse(this.entry.value) as LeaseValue).instance : undefined;
-  }
-  private write(value: string, operation: 'PUT' | 'DEL'): number {
-    this.entry = { value, revision: ++this.seq, operation };
-    return this.seq;
-  }
-}
+import { DependencyLease, type DependencyLeaseOptions, type LeaseStore, type LeaseValue } from '../../src/cluster/lease.js';
+import { MemoryKv } from '../helpers/memoryKv.js';
 
 /** The shared store as one instance sees it; `cut` makes every call fail like a partition. */
 function view(kv: MemoryKv): LeaseStore & { cut: boolean } {
@@ -55,7 +26,7 @@ describe('DependencyLease', () => {
   let kv: MemoryKv;
   const leases: DependencyLease[] = [];
 
-  function lease(instance: string, store: LeaseStore = kv, extra: { onLost?: (r: string) => void; onAcquired?: (t: number) => void } = {}): DependencyLease {
+  function lease(instance: string, store: LeaseStore = kv, extra: Partial<DependencyLeaseOptions> = {}): DependencyLease {
     const l = new DependencyLease({ key: 'audnex', instance, store, leaseMs: LEASE, ...extra });
     leases.push(l);
     return l;
@@ -179,6 +150,41 @@ describe('DependencyLease', () => {
     await clock.tickAsync(POLL + 1);
     expect(b.isOwner).to.equal(true);
     expect(kv.holder()).to.equal('b');
+  });
+
+  it('never has two owners when their lease lengths differ, as in a rolling deploy that changes DEP_OWNER_LEASE_MS', async () => {
+    const aStore = view(kv);
+    const mismatches: unknown[] = [];
+    const a = lease('a', aStore, { leaseMs: 9000 });
+    a.start();
+    await clock.tickAsync(0);
+    await clock.tickAsync(3000); // a renewal
+    const b = lease('b', kv, { leaseMs: 1000, onLeaseMismatch: (holder) => mismatches.push(holder) });
+    b.start();
+    aStore.cut = true; // a goes silent, still owner for half its own lease after its last renewal
+    let bOwnerAt: number | undefined;
+    for (let t = 0; t < 20_000 && bOwnerAt === undefined; t += 50) {
+      await clock.tickAsync(50);
+      expect(a.isOwner && b.isOwner, `both owners at ${t} ms`).to.equal(false);
+      if (b.isOwner) bOwnerAt = t;
+    }
+    expect(bOwnerAt, 'b took over, after the longer lease').to.be.at.least(9000 - 3000);
+    expect(mismatches).to.deep.equal([{ instance: 'a', leaseMs: 9000 }]);
+  });
+
+  it('stops counting itself owner when the wall clock ran on while the monotonic clock stood still (a suspended machine)', async () => {
+    let suspendedFor = 0;
+    const lost: string[] = [];
+    // The monotonic clock skips what the machine slept through; the wall clock does not.
+    const a = lease('a', kv, { now: () => performance.now() - suspendedFor, onLost: (r) => lost.push(r) });
+    a.start();
+    await clock.tickAsync(0);
+    expect(a.isOwner).to.equal(true);
+    suspendedFor = 20_000;
+    clock.setSystemTime(Date.now() + 20_000);
+    expect(a.isOwner, 'owner right after the resume').to.equal(false);
+    expect(a.check()).to.equal(false);
+    expect(lost).to.deep.equal(['the wall clock and the monotonic clock disagree (was this machine suspended?)']);
   });
 
   it('takes its own lease back after a short partition when nobody took over', async () => {

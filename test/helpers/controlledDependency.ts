@@ -41,7 +41,7 @@ export function track<T>(promise: Promise<T>): Tracked<T> {
  * Starts a bare dependency actor named `fake` whose I/O never completes on
  * its own: `io` lists every call that reached the "network", in order.
  */
-export function startControlled(options: DependencyOptions = {}, restore?: BreakerRecord) {
+export function startControlled(options: DependencyOptions = {}, restore?: BreakerRecord, fence?: () => boolean) {
   const io: ControlledIo[] = [];
   const logic = dependencyMachine.provide({
     actors: {
@@ -50,7 +50,7 @@ export function startControlled(options: DependencyOptions = {}, restore?: Break
       ),
     },
   });
-  const actor = createActor(logic, { input: { name: 'fake', options, restore } });
+  const actor = createActor(logic, { input: { name: 'fake', options, restore, fence } });
   const events: DependencyEmitted[] = [];
   actor.on('*', (e) => events.push(e));
   actor.start();

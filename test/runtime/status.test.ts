@@ -31,6 +31,7 @@ describe('describeDependency', () => {
       nextProbeAt: undefined,
       pausedUntil: undefined,
       restarts: 0,
+      callMs: undefined,
     });
     expect(availabilityOf(status, Date.now())).to.deep.equal({ accepting: true, retryAfterMs: 0 });
   });

@@ -51,6 +51,7 @@ const actorStatus: Json = {
       tokens: counts,
       nextProbeAt: nullable({ type: 'number' }),
       pausedUntil: nullable({ type: 'number' }),
+      callMs: nullable({ type: 'number', description: 'How long a call typically takes, in ms (moving average); null before the first has ended.' }),
       restarts: int,
       owner: nullable(object({ instance: str, since: { type: 'string', format: 'date-time' } })),
       instance: { type: 'string', description: '`INSTANCE_ID` of the instance this status comes from.' },
