@@ -1,4 +1,6 @@
+import { context } from '@opentelemetry/api';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { failSpan, startServeSpan } from '../tracing/messagingSpans.js';
 import type { Log } from '../log.js';
 import type { DependencyCaller } from '../runtime/caller.js';
 import { BadCallError, OverloadedError, OwnerUnavailableError, asDependencyError, isBadCallError } from '../runtime/errors.js';
@@ -62,7 +64,18 @@ export const REPLY_MARGIN_MS = 250;
  */
 export function serveCalls(o: CallServerOptions): Subscription {
   const { name } = o.local;
+  const subject = callSubject(name);
   const handle = async (msg: Msg & { reply: string }) => {
+    const served = startServeSpan(subject, name, msg.headers);
+    try {
+      await context.with(served.context, () => serve(msg));
+    } catch (e) {
+      failSpan(served.span, e);
+    } finally {
+      served.span.end();
+    }
+  };
+  const serve = async (msg: Msg & { reply: string }) => {
     try {
       const envelope = decodeEnvelope(name, msg.data);
       let request: unknown;
@@ -88,9 +101,10 @@ export function serveCalls(o: CallServerOptions): Subscription {
       const error = asDependencyError(name, e);
       if (isBadCallError(error)) o.log.warn({ code: error.code, dependency: name, subject: msg.subject, err: error }, 'refused a message that is not a valid call');
       msg.respond(encodeWire(errorReply(error)));
+      throw error;
     }
   };
-  return o.nc.subscribe(callSubject(name), {
+  return o.nc.subscribe(subject, {
     callback: (err, msg) => {
       if (err) return o.log.warn({ err, dependency: name }, 'call subscription failed');
       // Nobody waits for a call without a reply subject: running it would spend the limit for nothing.

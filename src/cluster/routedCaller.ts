@@ -1,4 +1,5 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { failSpan, startForwardSpan } from '../tracing/messagingSpans.js';
 import type { CallOptions, DependencyCaller } from '../runtime/caller.js';
 import { OwnerUnavailableError } from '../runtime/errors.js';
 import { callSubject, decodeReply, encodeWire, type DecodedReply } from './callWire.js';
@@ -28,49 +29,70 @@ export interface RouteOptions {
 }
 
 /**
+ * Sends one call to the owner and waits for its reply, or for the owner to
+ * change (the old one will not answer).
+ * @throws OwnerUnavailableError when no owner answers in time or the owner changes.
+ */
+async function ask(nc: NatsConnection, subject: string, data: Uint8Array, headers: MsgHdrs | undefined, route: RouteOptions, name: string): Promise<Msg> {
+  const term = route.ownerTerm?.();
+  let onChange: (() => void) | undefined;
+  try {
+    const reply = nc.request(subject, data, { timeout: route.deadlineMs, headers });
+    reply.catch(() => undefined);
+    const changed = new Promise<never>((_, reject) => {
+      onChange = () => reject(new Error('the owner changed while the call waited'));
+      term?.addEventListener('abort', onChange, { once: true });
+    });
+    return await Promise.race([reply, changed]);
+  } catch (e) {
+    // No responders (no owner while the lease changes hands), timeout, disconnect.
+    throw new OwnerUnavailableError(name, e instanceof Error ? e.message : String(e), { cause: e });
+  } finally {
+    if (onChange) term?.removeEventListener('abort', onChange);
+  }
+}
+
+/**
  * The caller a handle uses for a cluster-scoped dependency: the local actor
  * while this instance owns it, otherwise a NATS request to the owner
- * (`webhook-relay.dep.<name>.call`). The owner's error comes back as the
- * same subclass; no owner answering is a retriable `DEP_OWNER_UNAVAILABLE`.
+ * (`webhook-relay.dep.<name>.call`) in a CLIENT span whose context travels
+ * in the request's headers. The owner's error comes back as the same
+ * subclass; no owner answering, or a reply that is not a valid result, is a
+ * retriable `DEP_OWNER_UNAVAILABLE`.
  */
 export function createRoutedCaller(local: DependencyCaller<unknown>, route: RouteOptions): DependencyCaller<unknown> {
   const { name } = local;
+  const subject = callSubject(name);
+  const forward = async (nc: NatsConnection, request: unknown, headers: MsgHdrs | undefined): Promise<unknown> => {
+    const answer = await ask(nc, subject, encodeWire({ request, deadlineMs: route.deadlineMs }), headers, route, name);
+    let reply: DecodedReply;
+    try {
+      reply = decodeReply(name, answer.data);
+    } catch (e) {
+      throw new OwnerUnavailableError(name, (e as Error).message, { cause: e });
+    }
+    if (!reply.ok) throw reply.error;
+    try {
+      return route.parseResult ? route.parseResult(request, reply.value) : reply.value;
+    } catch (e) {
+      // Retriable: the next delivery may reach the real owner; a handler never sees a value the dependency did not give.
+      throw new OwnerUnavailableError(name, `the reply is not a valid ${name} result: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  };
   return {
     name,
     async call<Res>(request: unknown, options: CallOptions = {}): Promise<Res> {
       if (route.isOwner()) return local.call<Res>(request, options);
       const nc = route.nc();
       if (!nc || nc.isClosed()) throw new OwnerUnavailableError(name, 'not connected to NATS');
-      const data = encodeWire({ request, deadlineMs: route.deadlineMs });
-      let answer;
-      const term = route.ownerTerm?.();
-      let onChange: (() => void) | undefined;
+      const { span, headers } = startForwardSpan(subject, name);
       try {
-        const request = nc.request(callSubject(name), data, { timeout: route.deadlineMs });
-        const changed = new Promise<never>((_, reject) => {
-          onChange = () => reject(new Error('the owner changed while the call waited'));
-          term?.addEventListener('abort', onChange, { once: true });
-        });
-        request.catch(() => undefined);
-        answer = await Promise.race([request, changed]);
+        return (await forward(nc, request, headers)) as Res;
       } catch (e) {
-        // No responders (no owner while the lease changes hands), timeout, disconnect.
-        throw new OwnerUnavailableError(name, e instanceof Error ? e.message : String(e), { cause: e });
+        failSpan(span, e);
+        throw e;
       } finally {
-        if (onChange) term?.removeEventListener('abort', onChange);
-      }
-      let reply: DecodedReply;
-      try {
-        reply = decodeReply(name, answer.data);
-      } catch (e) {
-        throw new OwnerUnavailableError(name, (e as Error).message, { cause: e });
-      }
-      if (!reply.ok) throw reply.error;
-      try {
-        return (route.parseResult ? route.parseResult(request, reply.value) : reply.value) as Res;
-      } catch (e) {
-        // Retriable: the next delivery may reach the real owner; a handler never sees a value the dependency did not give.
-        throw new OwnerUnavailableError(name, `the reply is not a valid ${name} result: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        span.end();
       }
     },
   };

@@ -1,6 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import type { MsgHdrs } from '@nats-io/transport-node';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { injectTraceContext, extractTraceContext } from './natsHeaders.js';
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { MESSAGING_SYSTEM, SpanAttributes as A, tracer } from './tracer.js';
 
 // A messaging span is named `{messaging.operation.name} {destination}` (OpenTelemetry
@@ -93,4 +94,57 @@ export function markFailed(span: Span, error: unknown): void {
   if (!span.isRecording()) return;
   span.recordException(error instanceof Error ? error : String(error));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+/** Marks a span failed with the error's stable code as `error.type` (OpenTelemetry's convention for a failed operation). */
+export function failSpan(span: Span, error: unknown): void {
+  if (!span.isRecording()) return;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') span.setAttribute(ATTR_ERROR_TYPE, code);
+  markFailed(span, error);
+}
+
+/** The operations of a dependency call forwarded to its owner: a request and its handling. */
+const REQUEST = 'send';
+
+/**
+ * Starts the CLIENT span `send <subject>` of a dependency call forwarded to
+ * its owner (`webhook-relay.dep.<name>.call`), the child of the active span,
+ * and returns the NATS headers that carry its context to the owner.
+ */
+export function startForwardSpan(subject: string, dependency: string): { span: Span; headers: MsgHdrs | undefined } {
+  const span = tracer().startSpan(`${REQUEST} ${subject}`, { kind: SpanKind.CLIENT });
+  // With tracing off the request carries no headers at all.
+  if (!span.isRecording()) return { span, headers: undefined };
+  const headers = natsHeaders();
+  span.setAttributes({
+    [A.messagingSystem]: MESSAGING_SYSTEM,
+    [A.destinationName]: subject,
+    [A.operationType]: 'send',
+    [A.operationName]: REQUEST,
+    [A.dependencyName]: dependency,
+  });
+  injectTraceContext(headers, trace.setSpan(context.active(), span));
+  return { span, headers };
+}
+
+/**
+ * Starts the SERVER span `process <subject>` in which an owner serves a
+ * forwarded call, the child of the caller's CLIENT span (from the request's
+ * `traceparent`), so the call's own `dependency.call` span lands in the
+ * webhook's trace on whichever instance owns the dependency.
+ * @returns the span and the context to serve the call in.
+ */
+export function startServeSpan(subject: string, dependency: string, headers: MsgHdrs | undefined): { span: Span; context: ReturnType<typeof context.active> } {
+  const span = tracer().startSpan(`${PROCESS} ${subject}`, { kind: SpanKind.SERVER }, extractTraceContext(headers));
+  if (span.isRecording()) {
+    span.setAttributes({
+      [A.messagingSystem]: MESSAGING_SYSTEM,
+      [A.destinationName]: subject,
+      [A.operationType]: 'process',
+      [A.operationName]: PROCESS,
+      [A.dependencyName]: dependency,
+    });
+  }
+  return { span, context: trace.setSpan(context.active(), span) };
 }

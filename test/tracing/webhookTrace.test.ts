@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { TestNats } from '../helpers/natsServer.js';
+import { idOf, parentOf, recordSpans } from '../helpers/recordedSpans.js';
 import { postWebhook, startTestService } from '../helpers/service.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../stubs/audnex.js';
@@ -14,13 +14,10 @@ import { SpanAttributes as A } from '../../src/tracing/tracer.js';
 const SENDER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const senderParent = (spanId: string) => `00-${SENDER_TRACE}-${spanId}-01`;
 
-const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
-const idOf = (s: ReadableSpan) => s.spanContext().spanId;
 
 describe('one trace per webhook', function () {
   this.timeout(90_000);
-  const exporter = new InMemorySpanExporter();
-  let provider: NodeTracerProvider;
+  const exporter = recordSpans();
   let nats: TestNats;
   let audnex: StubServer;
   let mam: MamStub;
@@ -28,9 +25,6 @@ describe('one trace per webhook', function () {
   let processing: RunningService;
 
   before(async () => {
-    provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    // Global tracer provider, AsyncLocalStorage context manager and the W3C propagator, as the SDK sets them.
-    provider.register();
     [nats, audnex, mam] = await Promise.all([TestNats.start(), startAudnexStub(), startMamStub()]);
     // One token a second and a burst of one: of two calls made together, one waits in the mailbox.
     const env = { AUDNEX_URL: audnex.url, AUDNEX_RATE: '1', AUDNEX_BURST: '1', MAM_URL: mam.url, MAM_ID: mam.openSession(), MAM_RATE: '50' };
@@ -46,10 +40,6 @@ describe('one trace per webhook', function () {
     await processing?.stop();
     await Promise.all([audnex?.close(), mam?.close()]);
     await nats?.dispose();
-    await provider?.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
   });
 
   it('links the sender, the edge, each delivery and each dependency call, with the mailbox wait', async () => {
