@@ -4,7 +4,7 @@ import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, R
 export const METRIC_PREFIX = 'webhook_relay_';
 
 /** Label naming the instance (`INSTANCE_ID`) on every series. */
-const INSTANCE_LABEL = 'instance_id';
+export const INSTANCE_LABEL = 'instance_id';
 
 /** One registry's metrics as JSON, the form processes exchange and aggregate. */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];

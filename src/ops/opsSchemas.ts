@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { dependencyStatusProperties, dependencyStatusRequired, instanceIdSchema } from '../cluster/actorsDirectory.js';
-import { METRIC_PREFIX } from './metrics.js';
+import { INSTANCE_LABEL, METRIC_PREFIX } from './metrics.js';
 import type { WebhookOutcome } from './opsSource.js';
 import type { EventsBatch, MetricsReply, Presence, Watch } from './opsSubjects.js';
 import { RECENT_DURATIONS } from './recentDurations.js';
@@ -197,11 +197,18 @@ export function isPresence(v: unknown): v is Presence {
   return validatePresence(v);
 }
 
-/** Whether a decoded message is a {@link MetricsReply} within {@link MAX_SERIES} series. */
+/**
+ * Whether a decoded message is a {@link MetricsReply} within
+ * {@link MAX_SERIES} series, every one labelled with the instance the
+ * answer names (as every process labels its own).
+ */
 export function isMetricsReply(v: unknown): v is MetricsReply {
   if (!validateMetricsReply(v)) return false;
   let series = 0;
-  for (const m of v.metrics) series += m.values.length;
+  for (const m of v.metrics) {
+    series += m.values.length;
+    if (!m.values.every((s) => s.labels[INSTANCE_LABEL] === v.instance)) return false;
+  }
   return series <= MAX_SERIES;
 }
 

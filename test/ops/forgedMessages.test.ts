@@ -28,10 +28,12 @@ const forgedStatus = (name: string) => ({
   restarts: 0,
 });
 
-/** A metrics reply as a real process sends it, with the orders `received` counter replaced. */
+/** A metrics reply as a real process sends it, moved to `instance`, with the orders `received` counter replaced. */
 function inflated(real: any, member: string, instance: string, received: number): any {
   const metrics = real.metrics.map((m: any) =>
-    m.name === 'webhook_relay_webhooks_received_total' ? { ...m, values: [{ value: received, labels: { source: 'orders', instance_id: instance } }] } : m,
+    m.name === 'webhook_relay_webhooks_received_total'
+      ? { ...m, values: [{ value: received, labels: { source: 'orders', instance_id: instance } }] }
+      : { ...m, values: m.values.map((v: any) => ({ ...v, labels: { ...v.labels, instance_id: instance } })) },
   );
   return { ...real, member, instance, metrics };
 }
@@ -215,6 +217,7 @@ describe('operating view under forged ops messages (NATS)', function () {
         ['a negative counter', (m) => inflated(m, m.member, m.instance, -1_000_000)],
         ['a counter too large to add up', (m) => inflated(m, m.member, m.instance, 1e308)],
         ['more delivery durations than a process keeps', (m) => ({ ...m, recentDurationsMs: Array.from({ length: 100_000 }, () => 1) })],
+        ['series of another instance', (m) => inflated(m, m.member, 'inst-a', 1_000_000)],
       ];
       for (const [what, c] of claims) {
         claim = c;
