@@ -212,12 +212,15 @@ describe('operating view under forged ops messages (NATS)', function () {
       const series = Array.from({ length: 30_000 }, (_, i) => ({ value: 1, labels: { k: `v${i}`, instance_id: 'inst-b' } }));
       const claims: [string, (m: any) => any][] = [
         ['30,000 series', (m) => ({ ...m, metrics: [...m.metrics, { name: 'webhook_relay_injected_total', help: 'x', type: 'counter', aggregator: 'sum', values: series }] })],
-        ['an aggregator prom-client does not have', (m) => ({ ...m, metrics: [...m.metrics, { name: 'webhook_relay_injected_total', help: 'x', type: 'counter', aggregator: 'constructor', values: [] }] })],
-        ['a series name that breaks the text format', (m) => ({ ...m, metrics: [...m.metrics, { name: 'webhook_relay_injected_total', help: 'x', type: 'counter', aggregator: 'sum', values: [{ value: 1, labels: {}, metricName: 'webhook_relay_injected_total 1\nwebhook_relay_smuggled' }] }] })],
+        [
+          'an aggregator prom-client does not have',
+          (m) => ({ ...m, metrics: [...m.metrics, { name: 'webhook_relay_injected_total', help: 'x', type: 'counter', aggregator: 'bogus', values: [{ value: 1, labels: { instance_id: 'inst-b' } }] }] }),
+        ],
+        ['a series name that breaks the text format', (m) => ({ ...m, metrics: [...m.metrics, { name: 'webhook_relay_injected_total', help: 'x', type: 'counter', aggregator: 'sum', values: [{ value: 1, labels: { instance_id: 'inst-b' }, metricName: 'webhook_relay_injected_total 1\nwebhook_relay_smuggled' }] }] })],
         ['a negative counter', (m) => inflated(m, m.member, m.instance, -1_000_000)],
         ['a counter too large to add up', (m) => inflated(m, m.member, m.instance, 1e308)],
         ['more delivery durations than a process keeps', (m) => ({ ...m, recentDurationsMs: Array.from({ length: 100_000 }, () => 1) })],
-        ['series of another instance', (m) => inflated(m, m.member, 'inst-a', 1_000_000)],
+        ['series of another instance', (m) => ({ ...inflated(m, m.member, 'inst-a', 1_000_000), instance: m.instance })],
       ];
       for (const [what, c] of claims) {
         claim = c;
