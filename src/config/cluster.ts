@@ -35,7 +35,8 @@ export function clusterScoped(config: ClusterConfig): string[] {
   return config.browserScope === 'cluster' ? [...CLUSTER_SCOPED, 'browser'] : [...CLUSTER_SCOPED];
 }
 
-const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** What an `INSTANCE_ID` may be: a NATS subject token and KV key. */
+export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The default `INSTANCE_ID`: host name and pid, reduced to subject-safe characters. */
 export function defaultInstanceId(host = hostname(), pid = process.pid): string {
@@ -49,7 +50,7 @@ export function defaultInstanceId(host = hostname(), pid = process.pid): string 
 export function loadClusterConfig(env: Env): ClusterConfig {
   const replicas = Number(enumVar(env, 'NATS_REPLICAS', REPLICA_COUNTS.map(String), '1')) as ReplicaCount;
   const instanceId = readVar(env, 'INSTANCE_ID') ?? defaultInstanceId();
-  if (!INSTANCE_ID.test(instanceId)) {
+  if (!INSTANCE_ID_PATTERN.test(instanceId)) {
     throw new ConfigError('INSTANCE_ID', `must be 1 to 64 letters, digits, '-' or '_' (it becomes a NATS subject token), got '${instanceId}'`);
   }
   return {

@@ -4,7 +4,7 @@ import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, R
 export const METRIC_PREFIX = 'webhook_relay_';
 
 /** Label naming the instance (`INSTANCE_ID`) on every series. */
-const INSTANCE_LABEL = 'instance_id';
+export const INSTANCE_LABEL = 'instance_id';
 
 /** One registry's metrics as JSON, the form processes exchange and aggregate. */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -107,6 +107,8 @@ export class OpsMetrics {
   readonly sseClients: Gauge;
   /** Live events not sent to a slow `GET /events` client (its buffer was full). */
   readonly sseDropped: Counter;
+  /** Messages on the ops subjects this process ignored, by subject and why (see `IgnoredReason`). */
+  readonly opsMessagesIgnored: Counter<'subject' | 'reason'>;
 
   /** @param instance `INSTANCE_ID`, the `instance_id` label of every series */
   constructor(readonly instance = 'local') {
@@ -193,6 +195,12 @@ export class OpsMetrics {
     });
     this.sseClients = new Gauge({ name: name('sse_clients'), help: 'GET /events clients connected', registers });
     this.sseDropped = new Counter({ name: name('sse_dropped_events_total'), help: 'Live events not sent to a slow GET /events client', registers });
+    this.opsMessagesIgnored = new Counter({
+      name: name('ops_messages_ignored_total'),
+      help: 'Messages on the ops subjects this process ignored, by subject and reason',
+      labelNames: ['subject', 'reason'],
+      registers,
+    });
   }
 
   /** This process's metrics and its default metrics, as JSON, every series labelled `instance_id`. */

@@ -2,6 +2,7 @@ import { nuid } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
 import type { ProcessingEvents } from '../processing/processingEvents.js';
 import type { NatsLink } from '../stream/connection.js';
+import { IgnoredMessages } from './ignoredMessages.js';
 import { OpsMetrics } from './metrics.js';
 import { NatsSampler } from './natsSample.js';
 import { OpsMember } from './opsMember.js';
@@ -49,16 +50,19 @@ export function createOperatingView(o: OperatingViewOptions): OperatingView {
   const sampler = new NatsSampler(() => (o.link.ready ? o.link.jsm : undefined), sources);
   const processing = o.processing ? new ProcessingOps({ instance: o.instance, metrics, sampler, sources }) : undefined;
   const self = { member: nuid.next(), instance: o.instance, pid: process.pid, role: o.role, processing: o.processing, startedAt: Date.now() };
-  const roster = new OpsRoster(self, { log: o.log });
+  const ignored = new IgnoredMessages({ log: o.log, counter: metrics.opsMessagesIgnored });
+  const roster = new OpsRoster(self, { ignored });
   const member = new OpsMember({
     self,
     metrics,
     processing,
     linkReady: () => o.link.ready,
     processes: { primary: 1, edgeWorker: o.edgeWorkers },
+    isMember: (m) => roster.known(m) !== undefined,
+    ignored,
     log: o.log,
   });
-  const view = new OpsView({ link: o.link, roster, member, processing, sampler, sources, log: o.log });
+  const view = new OpsView({ link: o.link, roster, member, processing, sampler, sources, ignored });
   let stopped = false;
   void o.link.whenReady().then(() => {
     if (stopped || !o.link.nc) return;

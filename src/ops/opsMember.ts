@@ -1,8 +1,9 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ErrorCodes } from '../errors/codes.js';
 import type { Log } from '../log.js';
+import type { IgnoredMessages } from './ignoredMessages.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
-import { decodeJson, isWatch, OpsSubjects, type EventsBatch, type MemberRole, type MetricsReply, type Presence } from './opsSubjects.js';
+import { isWatch } from './opsSchemas.js';
+import { decodeJson, OpsSubjects, type EventsBatch, type MemberRole, type MetricsReply, type Presence } from './opsSubjects.js';
 import type { ProcessingOps } from './processingOps.js';
 import { RecentWindow } from './recentWindow.js';
 
@@ -16,6 +17,10 @@ export interface OpsMemberOptions {
   linkReady: () => boolean;
   /** How many processes of each role this instance runs. */
   processes: Readonly<Record<MemberRole, number>>;
+  /** Whether a member id is one of the service's live processes (the roster's). */
+  isMember: (member: string) => boolean;
+  /** Where the messages this process ignores are recorded. */
+  ignored: IgnoredMessages;
   log: Log;
 }
 
@@ -67,7 +72,7 @@ export class OpsMember {
   start(nc: NatsConnection): void {
     if (this.nc) return;
     this.nc = nc;
-    const { self, processing, log } = this.o;
+    const { self, processing, log, ignored, isMember } = this.o;
     const answer = (subject: string, reply: () => Promise<unknown>) =>
       this.subscriptions.push(
         nc.subscribe(subject, {
@@ -90,12 +95,11 @@ export class OpsMember {
         callback: (err, msg) => {
           if (err) return;
           const watch = decodeJson(msg.data);
-          if (!isWatch(watch)) {
-            log.warn({ code: ErrorCodes.OPS_BAD_MESSAGE, subject: OpsSubjects.watch }, 'ignored a watch message that is not one');
-            return;
-          }
+          if (!isWatch(watch)) return ignored.note(OpsSubjects.watch, 'malformed', watch);
           // This process's own view reads its events directly.
-          if (watch.member !== self.member) this.watched(watch.forMs);
+          if (watch.member === self.member) return;
+          if (!isMember(watch.member)) return ignored.note(OpsSubjects.watch, 'unknownSender', watch);
+          this.watched(watch.forMs);
         },
       }),
     );

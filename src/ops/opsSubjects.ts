@@ -9,7 +9,11 @@ import type { RecentGrowth } from './recentWindow.js';
  * listen with the nats CLI: `nats sub 'webhook-relay.ops.>'`.
  */
 export const OpsSubjects = {
-  /** Every process announces itself here every few seconds ({@link Presence}). */
+  /**
+   * Every process announces itself here every few seconds ({@link Presence}).
+   * A presence with a reply subject asks the others to answer with theirs:
+   * the answer shows a process answers, which a presence alone does not.
+   */
   presence: 'webhook-relay.ops.presence',
   /** Every process answers with its metrics ({@link MetricsReply}). */
   metrics: 'webhook-relay.ops.metrics',
@@ -77,47 +81,6 @@ export interface EventsBatch {
   member: string;
   instance: string;
   events: LiveEvent[];
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
-
-/** Whether a decoded message is a {@link Presence}. */
-export function isPresence(v: unknown): v is Presence {
-  return (
-    isObject(v) &&
-    isText(v.member) &&
-    isText(v.instance) &&
-    Number.isInteger(v.pid) &&
-    (v.role === 'primary' || v.role === 'edgeWorker') &&
-    typeof v.processing === 'boolean' &&
-    typeof v.startedAt === 'number'
-  );
-}
-
-/** Whether a decoded message is a {@link MetricsReply}. */
-export function isMetricsReply(v: unknown): v is MetricsReply {
-  return (
-    isObject(v) &&
-    isText(v.member) &&
-    isText(v.instance) &&
-    Array.isArray(v.metrics) &&
-    v.metrics.every((m) => isObject(m) && typeof m.name === 'string' && typeof m.type === 'string' && Array.isArray(m.values)) &&
-    Array.isArray(v.recentDurationsMs) &&
-    v.recentDurationsMs.every((d) => typeof d === 'number') &&
-    isObject(v.recentGrowth) &&
-    ['refused', 'retried', 'deadLettered'].every((k) => typeof (v.recentGrowth as Record<string, unknown>)[k] === 'number')
-  );
-}
-
-/** Whether a decoded message is an {@link EventsBatch}. */
-export function isEventsBatch(v: unknown): v is EventsBatch {
-  return isObject(v) && isText(v.member) && isText(v.instance) && Array.isArray(v.events) && v.events.every((e) => isObject(e) && typeof e.type === 'string');
-}
-
-/** Whether a decoded message is a {@link Watch}. */
-export function isWatch(v: unknown): v is Watch {
-  return isObject(v) && isText(v.member) && typeof v.forMs === 'number' && v.forMs > 0 && v.forMs <= 60_000;
 }
 
 /** Decodes a JSON payload; undefined when it is not JSON. */

@@ -3,15 +3,16 @@ import { AggregatorRegistry } from 'prom-client';
 import { ACTORS_SUBJECT, isInstanceActors, type InstanceActors } from '../cluster/actorsDirectory.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { ServiceError } from '../errors/serviceError.js';
-import type { Log } from '../log.js';
 import type { NatsLink } from '../stream/connection.js';
 import { buildActorsView } from './actorsView.js';
 import { gather } from './gather.js';
+import type { IgnoredMessages } from './ignoredMessages.js';
 import { LiveFeed } from './liveFeed.js';
 import { renderMetrics, type MetricsJson } from './metrics.js';
 import type { NatsSampler } from './natsSample.js';
 import type { OpsMember } from './opsMember.js';
-import { decodeJson, isEventsBatch, isMetricsReply, OpsSubjects, type EventsBatch, type MetricsReply, type OpsRequest, type Presence, type Watch } from './opsSubjects.js';
+import { isEventsBatch, isMetricsReply } from './opsSchemas.js';
+import { decodeJson, OpsSubjects, type MetricsReply, type OpsRequest, type Presence, type Watch } from './opsSubjects.js';
 import type { ActorsView, LiveEvent, LiveListener, OpsSource } from './opsSource.js';
 import type { ProcessingOps } from './processingOps.js';
 import { nearestRank } from './recentDurations.js';
@@ -29,7 +30,8 @@ export interface OpsViewOptions {
   sampler: NatsSampler;
   /** Every registered source name. */
   sources: readonly string[];
-  log: Log;
+  /** Where the messages this process ignores are recorded. */
+  ignored: IgnoredMessages;
   /**
    * How long to wait for the other processes' answers.
    * @default 1000
@@ -91,15 +93,33 @@ export class OpsView implements OpsSource {
     return new Map(this.o.roster.live().filter((p) => p.member !== this.self.member && keep(p)).map((p) => [p.member, p]));
   }
 
+  /**
+   * The part of a request to `others` every gather shares: who may answer,
+   * who is waited for (those that answered before), and that an answer
+   * proves its sender.
+   */
+  private from(others: ReadonlyMap<string, Presence>) {
+    const roster = this.o.roster;
+    return {
+      known: new Set(others.keys()),
+      expected: new Set([...others.keys()].filter((m) => roster.hasAnswered(m))),
+      onAnswer: (member: string) => roster.answered(member),
+    };
+  }
+
+  /** The member an answer comes from, when it is one of `others` under the instance the roster knows it by. */
+  private static senderIn(others: ReadonlyMap<string, Presence>) {
+    return (answer: { member: string; instance: string }) => (others.get(answer.member)?.instance === answer.instance ? answer.member : undefined);
+  }
+
   /** This process's metrics and those of the other live processes `keep` accepts, asked on `subject`. */
   private async collect(subject: string, nats: boolean, keep?: (p: Presence) => boolean): Promise<{ replies: MetricsReply[]; unanswered: Presence[] }> {
     const others = this.others(keep);
+    const request = { ...this.ask(subject), ...this.from(others), accepts: isMetricsReply, senderOf: OpsView.senderIn(others) };
     const nc = this.nc();
     const [own, gathered] = await Promise.all([
       this.o.member.collect(nats),
-      nc
-        ? gather(nc, { ...this.ask(subject), expected: new Set(others.keys()), accepts: isMetricsReply, keyOf: (r) => r.member }, this.o.log)
-        : { answers: new Map<string, MetricsReply>(), missing: [...others.keys()] },
+      nc ? gather(nc, request, this.o.ignored) : { answers: new Map<string, MetricsReply>(), missing: [...request.expected] },
     ]);
     return { replies: [own, ...gathered.answers.values()], unanswered: gathered.missing.map((m) => others.get(m)!) };
   }
@@ -186,12 +206,20 @@ export class OpsView implements OpsSource {
   async actors(): Promise<ActorsView> {
     const watched = this.o.processing?.watched;
     const nc = this.nc();
-    // A processing process knows its own instance's actors; it asks the others.
-    const runningProcessing = new Set([...this.others((p) => p.processing && !(watched && p.instance === this.self.instance)).values()].map((p) => p.instance));
+    // A processing process knows its own instance's actors; it asks the others. An answer names
+    // no process, only its instance: it counts from an instance whose processing process has answered before.
+    const others = this.others((p) => p.processing && !(watched && p.instance === this.self.instance) && this.o.roster.hasAnswered(p.member));
+    const runningProcessing = new Set([...others.values()].map((p) => p.instance));
     let answers = new Map<string, InstanceActors>();
     if (nc) {
-      const request = { ...this.ask(ACTORS_SUBJECT), expected: runningProcessing, accepts: isInstanceActors, keyOf: (a: InstanceActors) => a.instance };
-      answers = (await gather(nc, request, this.o.log)).answers;
+      const request = {
+        ...this.ask(ACTORS_SUBJECT),
+        known: runningProcessing,
+        expected: runningProcessing,
+        accepts: isInstanceActors,
+        senderOf: (a: InstanceActors) => (runningProcessing.has(a.instance) ? a.instance : undefined),
+      };
+      answers = (await gather(nc, request, this.o.ignored)).answers;
     } else if (!watched) {
       throw unavailable('no connection to NATS, and this process runs no dependency actors');
     }
@@ -205,8 +233,8 @@ export class OpsView implements OpsSource {
     const others = this.others((p) => p.processing);
     const nc = this.nc();
     if (!nc || others.size === 0) return own;
-    const request = { ...this.ask(OpsSubjects.recent), expected: new Set(others.keys()), accepts: isEventsBatch, keyOf: (r: EventsBatch) => r.member };
-    const { answers } = await gather(nc, request, this.o.log);
+    const request = { ...this.ask(OpsSubjects.recent), ...this.from(others), accepts: isEventsBatch, senderOf: OpsView.senderIn(others) };
+    const { answers } = await gather(nc, request, this.o.ignored);
     const all = [...own, ...[...answers.values()].flatMap((r) => r.events)];
     return all.sort((a, b) => a.at - b.at).slice(-RECENT_EVENTS);
   }
@@ -240,11 +268,14 @@ export class OpsView implements OpsSource {
       callback: (err, msg) => {
         if (err) return;
         const batch = decodeJson(msg.data);
-        if (!isEventsBatch(batch)) {
-          this.o.log.warn({ code: ErrorCodes.OPS_BAD_MESSAGE, subject: msg.subject }, 'ignored a live-feed batch that is not one');
-          return;
+        if (!isEventsBatch(batch)) return this.o.ignored.note(OpsSubjects.allEvents, 'malformed', batch);
+        if (batch.member === this.self.member) return;
+        // Only a process running processing publishes events, each on its own instance's subject.
+        const sender = this.o.roster.known(batch.member);
+        if (!sender?.processing || sender.instance !== batch.instance || msg.subject !== OpsSubjects.events(batch.instance)) {
+          return this.o.ignored.note(OpsSubjects.allEvents, 'unknownSender', batch);
         }
-        if (batch.member !== this.self.member) push(batch.events);
+        push(batch.events);
       },
     });
     const watch = () => {

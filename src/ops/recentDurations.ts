@@ -1,3 +1,6 @@
+/** How many durations a {@link RecentDurations} keeps unless told otherwise. */
+export const RECENT_DURATIONS = 2048;
+
 /**
  * The last `capacity` durations in a ring buffer, for a percentile over
  * recent work in bounded memory (the histogram metrics keep the long view).
@@ -7,7 +10,7 @@ export class RecentDurations {
   private next = 0;
   private count = 0;
 
-  constructor(readonly capacity = 2048) {
+  constructor(readonly capacity = RECENT_DURATIONS) {
     this.values = new Float64Array(capacity);
   }
 

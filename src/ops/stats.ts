@@ -33,7 +33,7 @@ export interface StatsCoverage {
   instances: string[];
   /** Processes that answered (an instance's primary and each of its edge workers count one each). */
   processes: number;
-  /** Processes heard from lately that did not answer in time; their counters are missing. */
+  /** Processes heard from lately that have answered before and did not answer in time; their counters are missing. */
   unanswered: { instance: string; pid: number }[];
 }
 

@@ -1,6 +1,5 @@
 import {
   ClosedConnectionError,
-  createInbox,
   DrainingConnectionError,
   InvalidArgumentError,
   type Msg,
@@ -8,6 +7,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
+import { connectionInbox } from './clientOptions.js';
 
 /** JetStream's answer to a publish. */
 export interface PubAckJson {
@@ -81,8 +81,7 @@ export class PublishAckMux {
     private readonly timeoutMs: number,
     sweepMs = 100,
   ) {
-    // Under the connection's inbox prefix (`NATS_INBOX_PREFIX`), where its user may receive replies.
-    this.prefix = `${createInbox((nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix)}.`;
+    this.prefix = `${connectionInbox(nc)}.`;
     this.sub = nc.subscribe(`${this.prefix}*`, { callback: (_err, msg) => this.onReply(msg) });
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref();

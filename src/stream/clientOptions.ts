@@ -1,4 +1,4 @@
-import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
+import { createInbox, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsClientConfig } from '../config/natsClient.js';
 
 /** A connection with no credentials, TLS only when the server offers it, and `_INBOX` replies. */
@@ -20,4 +20,9 @@ export function clientConnectionOptions(client: NatsClientConfig): ConnectionOpt
   // An empty object still requires TLS; the CA and client certificate are optional in it.
   if (tls) options.tls = { ...(tls.ca && { ca: tls.ca }), ...(tls.cert && { cert: tls.cert }), ...(tls.key && { key: tls.key.reveal() }) };
   return options;
+}
+
+/** A new inbox subject under `nc`'s inbox prefix (`NATS_INBOX_PREFIX`), where its user may receive replies. */
+export function connectionInbox(nc: NatsConnection): string {
+  return createInbox((nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
 }

@@ -93,14 +93,22 @@ describe('operating view across instances (NATS)', function () {
     expect(done.data).to.include({ instance: 'inst-a', source: 'orders' });
   });
 
-  it('lists a live process that does not answer as unanswered, and forgets it when it leaves', async () => {
+  it('lists a process that answered before and does not answer now as unanswered, and forgets it when it leaves', async () => {
     const ghost = { member: 'ghost-1', instance: 'inst-ghost', pid: 4242, role: 'primary', processing: false, startedAt: Date.now() };
-    nc.publish('webhook-relay.ops.presence', JSON.stringify(ghost));
-    const stats = await waitFor('the ghost listed', async () => {
-      const s = await json(`${a.url}/stats`);
-      return s.covers.unanswered.length > 0 ? s : undefined;
-    });
-    expect(stats.covers).to.deep.equal({ instances: ['inst-a', 'inst-b'], processes: 2, unanswered: [{ instance: 'inst-ghost', pid: 4242 }] });
+    // The ghost answers the others' probes (presences with a reply subject), so it is waited for; it answers nothing else.
+    const probes = nc.subscribe('webhook-relay.ops.presence', { callback: (_e, msg) => void (msg.reply && msg.respond(JSON.stringify(ghost))) });
+    const beat = setInterval(() => nc.publish('webhook-relay.ops.presence', JSON.stringify(ghost)), 1000);
+    try {
+      nc.publish('webhook-relay.ops.presence', JSON.stringify({ ...ghost, hello: true }));
+      const stats = await waitFor('the ghost listed', async () => {
+        const s = await json(`${a.url}/stats`);
+        return s.covers.unanswered.length > 0 ? s : undefined;
+      });
+      expect(stats.covers).to.deep.equal({ instances: ['inst-a', 'inst-b'], processes: 2, unanswered: [{ instance: 'inst-ghost', pid: 4242 }] });
+    } finally {
+      clearInterval(beat);
+      probes.unsubscribe();
+    }
     nc.publish('webhook-relay.ops.presence', JSON.stringify({ ...ghost, leaving: true }));
     await waitFor('the ghost forgotten', async () => (await json(`${a.url}/stats`)).covers.unanswered.length === 0);
   });

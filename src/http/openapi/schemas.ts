@@ -129,7 +129,8 @@ export const componentSchemas: Record<string, Json> = {
         processes: { type: 'integer', minimum: 1 },
         unanswered: { type: 'array', items: object({ instance: str, pid: int }) },
       }),
-      description: 'Whose counters are summed: every live process of every instance that answered in time; `unanswered` lists those that did not.',
+      description:
+        'Whose counters are summed: every live process of every instance that answered in time; `unanswered` lists the processes that have answered before and did not this time (one that has only announced itself is not waited for).',
     },
     received: int,
     published: int,
