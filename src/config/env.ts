@@ -29,6 +29,13 @@ export interface IngestConfig {
    * @default 600000
    */
   duplicateWindowMs: number;
+  /**
+   * `INGEST_PUBLISH_DEADLINE` in ms: how long a webhook's publish is retried
+   * while the stream has no leader, no quorum or no connection, before the
+   * sender gets `503`; 0 answers at once.
+   * @default 8000 (below GitHub's 10 s)
+   */
+  publishDeadlineMs: number;
   /** Sources that require a signature (`WEBHOOK_SECRET_<SOURCE>`), with their scheme and verifier. */
   signatures: ReadonlyMap<string, SourceSignature>;
 }
@@ -92,6 +99,7 @@ export function loadConfig(env: Env): ServiceConfig {
       workers: intVar(env, 'INGEST_WORKERS', Math.min(4, availableParallelism()), { min: 1, max: 64 }),
       maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1_048_576, { min: 1, max: 64 * 1024 * 1024 }),
       duplicateWindowMs: readDuplicateWindow(env, signatures),
+      publishDeadlineMs: durationVar(env, 'INGEST_PUBLISH_DEADLINE', 8000, { maxMs: 60_000 }),
       signatures,
     },
     nats: {

@@ -50,7 +50,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
   let accepting = true;
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const publisher = new WebhookPublisher(link);
+  const publisher = new WebhookPublisher(link, { deadlineMs: config.ingest.publishDeadlineMs });
   const { protection } = config;
   const share = cluster.isWorker ? config.ingest.workers : 1;
   const limiter = new IpRateLimiter({ rate: protection.ratePerIp / share, burst: Math.max(1, protection.burstPerIp / share) });

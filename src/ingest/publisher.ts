@@ -1,10 +1,13 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { ErrorCodes } from '../errors/codes.js';
+import { isServiceError } from '../errors/serviceError.js';
 import { refuse, StreamUnavailableReasons as Reasons } from './ingestError.js';
 import { AckError, PublishAckMux } from '../stream/ackMux.js';
 import type { NatsLink } from '../stream/connection.js';
 import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../stream/webhookNames.js';
 import { queuedMarker } from '../store/webhookStatus.js';
 import { endSendSpan, markFailed, startSendSpan } from '../tracing/messagingSpans.js';
+import { addSpanEvent } from '../tracing/tracer.js';
 
 /** One webhook, as accepted at the HTTP edge. */
 export interface AcceptedWebhook {
@@ -26,11 +29,25 @@ export interface StoredWebhook {
 /** Options for {@link WebhookPublisher}. */
 export interface PublisherOptions {
   /**
-   * How long to wait for JetStream's publish ack.
+   * How long to wait for JetStream's ack of one attempt.
    * @default 5000
    */
   ackTimeoutMs?: number;
+  /**
+   * How long a webhook may be retried, from its first attempt, while the
+   * stream has no leader, no quorum or no connection (`INGEST_PUBLISH_DEADLINE`);
+   * past it the sender gets `503` with `Retry-After`.
+   * @default 8000
+   */
+  deadlineMs?: number;
 }
+
+// Pauses between attempts: 100 ms doubling to at most 500 ms (an election takes seconds; the next attempt should not wait long after it).
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 500;
+// JetStream's "system temporarily unavailable" and "cluster can not handle request" (no leader,
+// no quorum): worth another attempt. A full stream (also a 503) is not.
+const RETRIABLE_API_ERRORS: ReadonlySet<number | undefined> = new Set([10008, 10009]);
 
 /**
  * Publishes accepted webhooks to `webhooks.<source>` and resolves only on
@@ -39,6 +56,7 @@ export interface PublisherOptions {
  */
 export class WebhookPublisher {
   private readonly ackTimeoutMs: number;
+  private readonly deadlineMs: number;
   private mux: PublishAckMux | undefined;
 
   constructor(
@@ -46,6 +64,7 @@ export class WebhookPublisher {
     options: PublisherOptions = {},
   ) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
+    this.deadlineMs = options.deadlineMs ?? 8000;
   }
 
   /**
@@ -56,24 +75,55 @@ export class WebhookPublisher {
    * headers exceed the server's `max_payload`.
    */
   async publish(w: AcceptedWebhook): Promise<StoredWebhook> {
-    const nc = this.link.nc;
-    if (!nc || !this.link.ready) throw refuse.streamUnavailable(this.link.status().reason);
-    this.mux ??= new PublishAckMux(nc, this.ackTimeoutMs);
+    const deadline = Date.now() + this.deadlineMs;
     const subject = webhookSubject(w.source);
     const headers = toHeaders(w);
     const span = startSendSpan(subject, w.id, headers);
     let stored: StoredWebhook;
-    try {
-      stored = await this.mux.publish(subject, w.body, headers);
-    } catch (e) {
-      const refused = classify(e);
-      markFailed(span, refused);
-      span.end();
-      throw refused;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        stored = await this.attempt(subject, w.body, headers, deadline);
+        break;
+      } catch (e) {
+        const refused = classify(e);
+        const pause = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1));
+        if (!worthRetrying(e) || Date.now() + pause >= deadline) {
+          markFailed(span, refused);
+          span.end();
+          throw refused;
+        }
+        addSpanEvent('webhook.publish.retried', () => ({ 'webhook_relay.attempt': attempt, 'webhook_relay.error.reason': reasonOf(refused) }));
+        await this.pause(pause);
+      }
     }
     endSendSpan(span, stored);
     if (!stored.duplicate) this.markQueued(w, stored.seq);
     return stored;
+  }
+
+  /**
+   * One attempt: the same message, `Nats-Msg-Id` and all, so a retry of a
+   * publish that was stored but not acknowledged is a duplicate, never a
+   * second copy. It waits for the ack at most until `deadline`.
+   */
+  private async attempt(subject: string, body: Uint8Array, headers: MsgHdrs, deadline: number): Promise<StoredWebhook> {
+    const nc = this.link.nc;
+    if (!nc || !this.link.ready) throw refuse.streamUnavailable(this.link.status().reason);
+    this.mux ??= new PublishAckMux(nc, this.ackTimeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AckError({ kind: 'timeout' })), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      return await Promise.race([this.mux.publish(subject, body, headers), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits `ms` before the next attempt. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
   }
 
   /**
@@ -104,7 +154,27 @@ function toHeaders(w: AcceptedWebhook): MsgHdrs {
   return h;
 }
 
+/**
+ * Whether another attempt may succeed soon: no connection (reconnecting),
+ * no ack in time, no responder (a stream without a leader), or JetStream
+ * "temporarily unavailable". Limits reached, a body too large or a
+ * connection closed for good are answered at once.
+ */
+function worthRetrying(e: unknown): boolean {
+  if (isServiceError(e)) return e.code === ErrorCodes.INGEST_STREAM_UNAVAILABLE;
+  if (!(e instanceof AckError)) return false;
+  const f = e.failure;
+  return f.kind === 'timeout' || f.kind === 'noResponders' || (f.kind === 'api' && RETRIABLE_API_ERRORS.has(f.errCode));
+}
+
+/** The `details.reason` (or err_code) of a refusal, for the retry's span event. */
+function reasonOf(refused: Error): string {
+  const details = (refused as { details?: { reason?: string; errCode?: number } }).details;
+  return details?.reason ?? (details?.errCode === undefined ? 'unknown' : String(details.errCode));
+}
+
 function classify(e: unknown): Error {
+  if (isServiceError(e)) return e;
   if (!(e instanceof AckError)) return refuse.streamUnavailable((e as Error)?.message ?? 'publish failed', Reasons.clientError, e);
   const f = e.failure;
   switch (f.kind) {

@@ -159,11 +159,15 @@ export class NatsLink {
           maxReconnectAttempts: -1,
           // Once connected, a login refused on a reconnect (credentials rotated on the server) is retried, not fatal.
           ignoreAuthErrorAbort: true,
-          reconnectTimeWait: 1000,
+          // A dead or unreachable server is noticed within about a second (two pings half a second apart
+          // go unanswered), and another node is tried at once, so a publish retried by the edge finds
+          // the new stream leader as soon as the cluster has one.
+          pingInterval: 500,
+          maxPingOut: 2,
+          reconnectTimeWait: 250,
+          reconnectJitter: 100,
           // A server that accepts TCP but never finishes the handshake (mutual TLS without a client certificate) fails the attempt after this.
           timeout: 5000,
-          pingInterval: 10_000,
-          maxPingOut: 3,
         });
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);

@@ -18,8 +18,8 @@ describe('ingest while JetStream is unavailable', () => {
     await nats?.dispose();
   });
 
-  it('answers 503 with Retry-After while nats-server is down, 202 after it returns, and loses no acknowledged webhook', async () => {
-    service = await startTestService(nats);
+  it('answers 503 with Retry-After once its publish deadline has passed while nats-server is down, 202 after it returns, and loses no acknowledged webhook', async () => {
+    service = await startTestService(nats, { INGEST_PUBLISH_DEADLINE: '300ms' });
     const acked: { id: string; seq: number }[] = [];
     const refused: number[] = [];
     let n = 0;
@@ -69,7 +69,7 @@ describe('ingest while JetStream is unavailable', () => {
     const { loadConfig } = await import('../../src/config/env.js');
     const { startService } = await import('../../src/service.js');
     const { createLogger } = await import('../../src/log.js');
-    service = await startService(loadConfig(testEnv()), createLogger('silent'), nats.url, { edge: true, processing: false });
+    service = await startService(loadConfig(testEnv({ INGEST_PUBLISH_DEADLINE: '300ms' })), createLogger('silent'), nats.url, { edge: true, processing: false });
     const notReady = await fetch(`${service.url}/ready`);
     expect(notReady.status).to.equal(503);
     expect(((await notReady.json()) as { ready: boolean }).ready).to.equal(false);
@@ -78,6 +78,25 @@ describe('ingest while JetStream is unavailable', () => {
     await nats.restart();
     await waitFor('/ready turns 200', async () => (await fetch(`${service.url}/ready`)).status === 200, { timeoutMs: 20_000 });
     expect((await postWebhook(service.url, 'orders', ORDER_BODY)).status).to.equal(202);
+  });
+
+  it('rides out a short outage: a webhook sent while nats-server is down is stored once and answered 202 when it is back', async () => {
+    service = await startTestService(nats, { INGEST_PUBLISH_DEADLINE: '20s' });
+    expect((await postWebhook(service.url, 'orders', ORDER_BODY, { 'webhook-id': 'before' })).status).to.equal(202);
+    await nats.kill();
+    await waitFor('the edge to notice', async () => (await fetch(`${service.url}/ready`)).status === 503, { timeoutMs: 10_000 });
+    const during = postWebhook(service.url, 'orders', ORDER_BODY, { 'webhook-id': 'during-outage' });
+    await nats.restart();
+    const answer = await during;
+    expect(answer.status, JSON.stringify(answer.json)).to.equal(202);
+    const { nc, jsm } = await inspector(nats);
+    try {
+      const stored = await jsm.streams.getMessage('WEBHOOKS', { seq: answer.json.seq });
+      expect(stored?.header.get('Webhook-Id')).to.equal('during-outage');
+      expect((await jsm.streams.info('WEBHOOKS')).state.messages).to.equal(2);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('refuses with 503 when the stream is full instead of dropping stored webhooks', async () => {
