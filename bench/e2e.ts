@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { freePort, startLocalNats } from '../src/nats/localServer.js';
+import { costLines, perWebhook, sampleCost } from './cost.js';
 import { spawnUntil, stopChild, waitAllReady } from './harness.js';
 
 const total = Number(process.env.BENCH_WEBHOOKS ?? 20_000);
@@ -19,7 +20,9 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const storeDir = await mkdtemp(join(tmpdir(), 'bench-e2e-'));
-const nats = await startLocalNats({ storeDir, configFile: join(root, 'nats.conf') });
+const monitorPort = await freePort();
+const nats = await startLocalNats({ storeDir, configFile: join(root, 'nats.conf'), extraArgs: ['-m', String(monitorPort)] });
+const monitorUrl = `http://127.0.0.1:${monitorPort}`;
 const nc = await connect({ servers: nats.url });
 const jsm = await jetstreamManager(nc);
 const port = await freePort();
@@ -32,6 +35,8 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 try {
   await waitAllReady(port);
+  const processes = { service: svc.child.pid!, nats: nats.pid };
+  const costBefore = await sampleCost(processes, monitorUrl, jsm);
   let n = 0;
   const acked = new Set<string>();
   const refusals = new Map<string, number>();
@@ -76,6 +81,7 @@ try {
   const storedAtIngestDone = stored;
   while (stored < acked.size && Date.now() - ingestDone < 120_000) await new Promise((r) => setTimeout(r, 50));
   clearInterval(poll);
+  const cost = perWebhook(costBefore, await sampleCost(processes, monitorUrl, jsm), acked.size);
 
   // Read every stored order back: latency from receivedAt to processedAt, and the ids.
   const latencies: number[] = [];
@@ -102,6 +108,7 @@ try {
   }
   console.log(`latency  ingest-to-done p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`);
   console.log(`total    ${((lastStored - started) / 1000).toFixed(1)} s from first request to last order stored`);
+  for (const line of costLines(cost)) console.log(line);
   console.log(`stored ${storedIds.size} = acknowledged ${acked.size}: ${missing === 0 && storedIds.size === acked.size ? 'yes, zero loss' : `NO (${missing} missing)`}`);
   for (const [body, count] of refusals) console.log(`refused ${count}x: ${body}`);
   if (missing > 0) process.exitCode = 1;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { freePort, startLocalNats } from '../src/nats/localServer.js';
+import { costLines, perWebhook, sampleCost } from './cost.js';
 import { load, row, spawnUntil, stopChild, waitAllReady } from './harness.js';
 
 const durationS = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -27,7 +28,9 @@ const body = JSON.stringify({
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const storeDir = await mkdtemp(join(tmpdir(), 'bench-ingest-'));
-const nats = await startLocalNats({ storeDir, configFile: join(root, 'nats.conf') });
+const monitorPort = await freePort();
+const nats = await startLocalNats({ storeDir, configFile: join(root, 'nats.conf'), extraArgs: ['-m', String(monitorPort)] });
+const monitorUrl = `http://127.0.0.1:${monitorPort}`;
 const nc = await connect({ servers: nats.url });
 const jsm = await jetstreamManager(nc);
 
@@ -50,7 +53,10 @@ try {
   await waitAllReady(port);
   await load(serviceUrl, body, { connections, durationS: 2 });
   const before = (await jsm.streams.info('WEBHOOKS')).state;
+  const processes = { service: svc.child.pid!, nats: nats.pid };
+  const costBefore = await sampleCost(processes, monitorUrl, jsm);
   const ingest = await load(serviceUrl, body, { connections, durationS });
+  const cost = perWebhook(costBefore, await sampleCost(processes, monitorUrl, jsm), ingest.ok2xx);
   await stopChild(svc.child);
   const after = (await jsm.streams.info('WEBHOOKS')).state;
   // Nothing consumes or deletes during the run, so every sequence in
@@ -69,6 +75,7 @@ try {
   console.log(`\nstored (acknowledged) ${ackedStored}  =  2xx ${ingest.ok2xx}: ${lossFree ? 'yes, zero loss' : 'NO'}`);
   console.log(`stored in all ${stored} (${stored - ackedStored} more were stored for requests cut off when a load run stopped)`);
   console.log(`ratio ingest/bare ${ratio.toFixed(2)} (target >= 0.5), ingest p99 ${ingest.p99Ms} ms (target <= 25 ms)`);
+  for (const line of costLines(cost)) console.log(line);
   if (!lossFree) process.exitCode = 1;
 } finally {
   await nc.close();
