@@ -1,9 +1,9 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
 import { defective, tally, type FaultFigures } from './ledger.js';
-import { sendOrders } from './load.js';
+import { ORDER_WEBHOOKS, sendWebhooks } from './load.js';
 import { TestNats } from '../../test/helpers/natsServer.js';
 import { ChaosService } from './processes.js';
+import { settle } from './settle.js';
 
 /** The faults, injected in turn under load. */
 export const FAULTS = ['kill-service', 'kill-nats', 'term-service'] as const;
@@ -57,15 +57,6 @@ export interface ChaosReport {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true;
-    await pause(250);
-  }
-  return false;
-}
-
 async function inject(fault: FaultKind, service: ChaosService, nats: TestNats): Promise<void> {
   switch (fault) {
     case 'kill-service':
@@ -78,17 +69,6 @@ async function inject(fault: FaultKind, service: ChaosService, nats: TestNats): 
       await service.terminate();
       return service.start();
   }
-}
-
-/** Processing is over when the `orders` consumer has nothing pending and WEBHOOKS holds nothing more. */
-async function settle(nc: NatsConnection, timeoutMs: number): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const deadline = Date.now() + timeoutMs;
-  await until(async () => {
-    const c = await jsm.consumers.info('WEBHOOKS', 'orders');
-    return c.num_pending === 0 && c.num_ack_pending === 0;
-  }, timeoutMs);
-  await until(async () => (await jsm.streams.info('WEBHOOKS')).state.messages === 0, Math.max(0, deadline - Date.now()));
 }
 
 /**
@@ -118,14 +98,14 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
     const run = Date.now().toString(36);
     for (const [i, fault] of faults.entries()) {
       log(`${fault}: sending ${rate}/s for ${faultDurationMs} ms, fault half-way`);
-      const sending = sendOrders({ url: service.url, prefix: `chaos-${run}-${i}`, rate, durationMs: faultDurationMs });
+      const sending = sendWebhooks({ urls: [service.url], webhooks: ORDER_WEBHOOKS, prefix: `chaos-${run}-${i}`, rate, durationMs: faultDurationMs });
       await pause(faultDurationMs / 2);
       await inject(fault, service, nats);
       const load = await sending;
       const nc = await connect({ servers: nats.url });
       try {
-        await settle(nc, o.settleTimeoutMs ?? 90_000);
-        const figures = await tally(nc, fault, load);
+        await settle(nc, ORDER_WEBHOOKS.source, o.settleTimeoutMs ?? 90_000);
+        const figures = await tally(nc, fault, ORDER_WEBHOOKS, load);
         log(`${fault}: ${JSON.stringify(figures)}`);
         rows.push(figures);
       } finally {
