@@ -18,9 +18,9 @@ async function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> 
   }
 }
 
-function killGroup(pid: number): void {
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, 'SIGKILL');
+    process.kill(-pid, signal);
   } catch {
     // already gone
   }
@@ -83,23 +83,38 @@ export class ChaosService {
     const child = this.child;
     this.child = undefined;
     if (!child?.pid) return;
-    killGroup(child.pid);
+    signalGroup(child.pid, 'SIGKILL');
     await exited(child, 10_000);
   }
 
   /**
+   * SIGSTOPs the whole process group, as a frozen container or a suspended
+   * VM: nothing in it runs, its sockets stay open, its clocks run on.
+   */
+  pause(): void {
+    if (this.child?.pid) signalGroup(this.child.pid, 'SIGSTOP');
+  }
+
+  /** SIGCONTs the process group after {@link pause}. */
+  resume(): void {
+    if (this.child?.pid) signalGroup(this.child.pid, 'SIGCONT');
+  }
+
+  /**
    * SIGTERMs the main process (it stops its workers) and waits for it to
-   * exit; past `timeoutMs` the group is SIGKILLed.
+   * exit; past `timeoutMs` the group is SIGKILLed. A paused group is
+   * continued first, so it can stop cleanly.
    * @returns the exit code, or null when it had to be killed
    */
   async terminate(timeoutMs = 45_000): Promise<number | null> {
     const child = this.child;
     if (!child?.pid) return null;
+    this.resume();
     child.kill('SIGTERM');
     if (await exited(child, timeoutMs)) {
       this.child = undefined;
       // Nothing of the group may outlive it.
-      killGroup(child.pid);
+      signalGroup(child.pid, 'SIGKILL');
       return child.exitCode;
     }
     await this.kill();

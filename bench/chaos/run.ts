@@ -1,12 +1,19 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
 import { defective, tally, type FaultFigures } from './ledger.js';
-import { sendOrders } from './load.js';
+import { overLimit, type LimitFigures } from './limits.js';
+import { ORDER_WEBHOOKS, sendWebhooks } from './load.js';
+import { OWNER_FAULTS, runOwnerFaults, type OwnerFaultKind } from './ownerFaults.js';
 import { TestNats } from '../../test/helpers/natsServer.js';
 import { ChaosService } from './processes.js';
+import { settle } from './settle.js';
+
+/** Faults that strike the one service or its nats-server. */
+export const SERVICE_FAULTS = ['kill-service', 'kill-nats', 'term-service'] as const;
+
+type ServiceFaultKind = (typeof SERVICE_FAULTS)[number];
 
 /** The faults, injected in turn under load. */
-export const FAULTS = ['kill-service', 'kill-nats', 'term-service'] as const;
+export const FAULTS = [...SERVICE_FAULTS, ...OWNER_FAULTS] as const;
 
 /** One kind of fault. */
 export type FaultKind = (typeof FAULTS)[number];
@@ -14,20 +21,31 @@ export type FaultKind = (typeof FAULTS)[number];
 /** Options of {@link runChaos}. */
 export interface ChaosOptions {
   /**
-   * Faults to inject, in this order.
+   * Faults to inject: the service faults first, then the ownership faults,
+   * each group in the order given here.
    * @default FAULTS
    */
   faults?: readonly FaultKind[];
   /**
-   * How long orders are sent around each fault (the fault comes half-way).
+   * How long webhooks are sent around each fault (a service fault comes half-way).
    * @default 20000
    */
   faultDurationMs?: number;
   /**
-   * Orders per second.
+   * Orders per second (service faults).
    * @default 200
    */
   rate?: number;
+  /**
+   * `audiobooks` webhooks per second (ownership faults).
+   * @default 6
+   */
+  ownerRate?: number;
+  /**
+   * `DEP_OWNER_LEASE_MS` of the instances in the ownership faults.
+   * @default 2000
+   */
+  leaseMs?: number;
   /**
    * How long to wait after each fault for processing (and reconciliation) to finish.
    * @default 90000
@@ -51,22 +69,16 @@ export interface ChaosOptions {
 
 /** The figures of every fault and whether all of them are clean. */
 export interface ChaosReport {
+  /** The ledger of every fault. */
   rows: FaultFigures[];
+  /** What the Audnex stub saw in each ownership fault. */
+  limits: LimitFigures[];
   ok: boolean;
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true;
-    await pause(250);
-  }
-  return false;
-}
-
-async function inject(fault: FaultKind, service: ChaosService, nats: TestNats): Promise<void> {
+async function inject(fault: ServiceFaultKind, service: ChaosService, nats: TestNats): Promise<void> {
   switch (fault) {
     case 'kill-service':
       await service.kill();
@@ -80,17 +92,6 @@ async function inject(fault: FaultKind, service: ChaosService, nats: TestNats): 
   }
 }
 
-/** Processing is over when the `orders` consumer has nothing pending and WEBHOOKS holds nothing more. */
-async function settle(nc: NatsConnection, timeoutMs: number): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const deadline = Date.now() + timeoutMs;
-  await until(async () => {
-    const c = await jsm.consumers.info('WEBHOOKS', 'orders');
-    return c.num_pending === 0 && c.num_ack_pending === 0;
-  }, timeoutMs);
-  await until(async () => (await jsm.streams.info('WEBHOOKS')).state.messages === 0, Math.max(0, deadline - Date.now()));
-}
-
 /**
  * Against real processes on loopback: a nats-server on its own port and
  * temporary store, and the service (`src/main.ts`) as its own process group.
@@ -99,8 +100,7 @@ async function settle(nc: NatsConnection, timeoutMs: number): Promise<void> {
  * SIGTERM of the service; each restarted), waits for processing and counts
  * what became of every webhook sent.
  */
-export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
-  const faults = o.faults ?? FAULTS;
+async function runServiceFaults(faults: readonly ServiceFaultKind[], o: ChaosOptions): Promise<FaultFigures[]> {
   const faultDurationMs = o.faultDurationMs ?? 20_000;
   const rate = o.rate ?? 200;
   const log = o.log ?? (() => undefined);
@@ -118,14 +118,14 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
     const run = Date.now().toString(36);
     for (const [i, fault] of faults.entries()) {
       log(`${fault}: sending ${rate}/s for ${faultDurationMs} ms, fault half-way`);
-      const sending = sendOrders({ url: service.url, prefix: `chaos-${run}-${i}`, rate, durationMs: faultDurationMs });
+      const sending = sendWebhooks({ urls: [service.url], webhooks: ORDER_WEBHOOKS, prefix: `chaos-${run}-${i}`, rate, durationMs: faultDurationMs });
       await pause(faultDurationMs / 2);
       await inject(fault, service, nats);
       const load = await sending;
       const nc = await connect({ servers: nats.url });
       try {
-        await settle(nc, o.settleTimeoutMs ?? 90_000);
-        const figures = await tally(nc, fault, load);
+        await settle(nc, ORDER_WEBHOOKS.source, o.settleTimeoutMs ?? 90_000);
+        const figures = await tally(nc, fault, ORDER_WEBHOOKS, load);
         log(`${fault}: ${JSON.stringify(figures)}`);
         rows.push(figures);
       } finally {
@@ -136,5 +136,38 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
     await service?.terminate(30_000).catch(() => undefined);
     await nats.dispose().catch(() => undefined);
   }
-  return { rows, ok: rows.length === faults.length && !rows.some(defective) };
+  return rows;
+}
+
+const isServiceFault = (f: FaultKind): f is ServiceFaultKind => (SERVICE_FAULTS as readonly string[]).includes(f);
+const isOwnerFault = (f: FaultKind): f is OwnerFaultKind => (OWNER_FAULTS as readonly string[]).includes(f);
+
+/**
+ * Runs the service faults (one service, see above) and then the ownership
+ * faults (two instances, see {@link runOwnerFaults}), and tells whether
+ * every one of them kept every acknowledged webhook exactly once and, for
+ * the ownership faults, Audnex within its limits with one owner at a time.
+ */
+export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
+  const faults = o.faults ?? FAULTS;
+  const serviceFaults = faults.filter(isServiceFault);
+  const ownerFaults = faults.filter(isOwnerFault);
+  const rows = serviceFaults.length > 0 ? await runServiceFaults(serviceFaults, o) : [];
+  let limits: LimitFigures[] = [];
+  if (ownerFaults.length > 0) {
+    const owner = await runOwnerFaults({
+      faults: ownerFaults,
+      durationMs: o.faultDurationMs,
+      rate: o.ownerRate,
+      leaseMs: o.leaseMs,
+      settleTimeoutMs: o.settleTimeoutMs,
+      env: o.env,
+      log: o.log,
+      serviceLog: o.serviceLog,
+    });
+    rows.push(...owner.rows);
+    limits = owner.limits;
+  }
+  const ok = rows.length === faults.length && !rows.some(defective) && limits.length === ownerFaults.length && !limits.some(overLimit);
+  return { rows, limits, ok };
 }
