@@ -151,15 +151,18 @@ export function mamDependency(settings: DependenciesConfig['mam'], options: MamD
     options: limits,
     parseRequest,
     parseResult: (_request, value) => forwardedResult(value),
-    perform: async (request: MamSearchRequest, { signal }) => {
-      // Ends: each refusal moves the session on (stored cookie, MAM_ID, login), and a refused fresh login throws.
+    perform: async (request: MamSearchRequest, { signal, lifetime }) => {
+      // Ends: each refusal moves the session on (a newer stored cookie once, MAM_ID, login), and a refused fresh login throws.
       for (;;) {
         signal.throwIfAborted();
-        const { cookie, fresh } = await session.current();
+        const { cookie, fresh } = await session.current(lifetime);
         const outcome = await searchWith(cookie, request, signal);
-        if (outcome !== SESSION_REJECTED) return outcome;
+        if (outcome !== SESSION_REJECTED) {
+          session.accepted();
+          return outcome;
+        }
         if (fresh) throw new RejectedError(NAME, 'MAM refuses the session its login has just issued');
-        session.rejected();
+        await session.rejected();
       }
     },
     handle: (caller: DependencyCaller<MamSearchRequest>): MamHandle => ({

@@ -119,6 +119,10 @@ export class MamSession {
    * logging in a second time.
    */
   private loggingIn: Promise<string> | undefined;
+  /** The actor run the cookie was last read for (see {@link MamSession.current}). */
+  private term: AbortSignal | undefined;
+  /** Whether, since the last search MAM accepted, the store was read again after a refusal. */
+  private storeRetried = false;
 
   constructor(private readonly options: MamSessionOptions) {}
 
@@ -129,7 +133,13 @@ export class MamSession {
    * read; `DEP_REJECTED` without credentials or when MAM refuses them; the
    * login page's errors.
    */
-  async current(): Promise<CurrentCookie> {
+  async current(term?: AbortSignal): Promise<CurrentCookie> {
+    // A new actor run (this instance owns MAM again after another did): the
+    // cookie in memory is an old term's; the store holds the newest one.
+    if (term !== undefined && term !== this.term) {
+      this.term = term;
+      this.loaded = false;
+    }
     if (!this.loaded) await this.load();
     if (this.cookie !== undefined) return { cookie: this.cookie, fresh: false };
     return { cookie: await this.login(), fresh: true };
@@ -142,10 +152,28 @@ export class MamSession {
     await this.save(cookie);
   }
 
-  /** MAM refused the current cookie: next comes `MAM_ID` if it was not tried yet, else a login. */
-  rejected(): void {
+  /** MAM accepted the cookie: after a later refusal the store is worth reading again. */
+  accepted(): void {
+    this.storeRetried = false;
+  }
+
+  /**
+   * MAM refused the current cookie. Next comes, once, the stored cookie if
+   * it is another one (an owner that lost MAM may have saved a newer one
+   * after this one was read), then `MAM_ID` if it was not tried yet, else a login.
+   */
+  async rejected(): Promise<void> {
+    const refused = this.cookie;
+    if (!this.storeRetried) {
+      this.storeRetried = true;
+      const stored = await this.options.store.load().catch(() => undefined);
+      if (stored !== undefined && stored !== refused) {
+        this.cookie = stored;
+        return;
+      }
+    }
     const { id } = this.options;
-    this.cookie = id !== undefined && !this.idTried && id !== this.cookie ? id : undefined;
+    this.cookie = id !== undefined && !this.idTried && id !== refused ? id : undefined;
     this.idTried = true;
   }
 

@@ -10,6 +10,13 @@ export interface CallContext {
   /** What the call drew from each token bucket when it started (the definition's `cost`). */
   readonly cost: CallCost;
   /**
+   * The running actor's lifetime: a new one each time the actor starts (a
+   * restart, a new lease term on this instance), aborted when it stops.
+   * State `perform` keeps in its closure outlives the actor; this tells it
+   * when to reread what another actor may have changed meanwhile.
+   */
+  readonly lifetime: AbortSignal;
+  /**
    * Corrects what the call drew from bucket `bucket` once the real cost is
    * known (positive charges more, negative refunds), e.g. an LLM's reported
    * token usage against its estimate.
@@ -54,6 +61,7 @@ export function fromCall<Req, Res>(perform: PerformCall<Req, Res>): CallLogic {
       signal: AbortSignal.any([signal, input.lifetime]),
       dependency: input.dependency,
       cost: input.cost ?? {},
+      lifetime: input.lifetime,
       charge: (bucket, delta) => {
         charges[bucket] = (charges[bucket] ?? 0) + delta;
       },

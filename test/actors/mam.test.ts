@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLoginBrowser } from '../../actors/loginBrowser.js';
 import { mamDependency, type MamHandle } from '../../actors/mam.js';
 import { MAM_PAGE_SIZE, type MamTorrent } from '../../actors/mamSchemas.js';
-import { kvSessionStore, type SessionStore } from '../../actors/mamSession.js';
+import { kvSessionStore, memorySessionStore, type SessionStore } from '../../actors/mamSession.js';
 import { DEPENDENCY_DEFAULTS, type DependenciesConfig } from '../../src/config/dependencies.js';
 import type { DependencyDefinition } from '../../src/runtime/definition.js';
 import type { DependencyError } from '../../src/runtime/errors.js';
@@ -193,6 +193,37 @@ describe('mam actor', function () {
       expect(submissions()).to.have.length(2);
       expect(stub.logins).to.equal(1);
       expect(stub.searches.map((s) => s.status)).to.deep.equal([403, 200]);
+    });
+
+    it('owning MAM again after another instance did, searches with the cookie that instance saved, not its own old one', async () => {
+      const sessions = memorySessionStore(stub.openSession());
+      const settings: DependenciesConfig['mam'] = { ...DEPENDENCY_DEFAULTS.mam, url: stub.url, rate: 1000, burst: 100, id: undefined, email: undefined, password: undefined };
+      const noLogin = { submitForm: () => Promise.reject(new Error('no login expected')), close: () => Promise.resolve() };
+      const started = startDependencies({ mam: mamDependency(settings, { login: noLogin, sessions }) }, { deferred: ['mam'] });
+      runtime = started;
+      started.acquire('mam');
+      await started.deps.mam.search({ text: 'weir' });
+      started.release('mam', 'lease passed to another instance');
+      // The other owner searches meanwhile: MAM rotates the cookie, and it saves the new one.
+      const other = startDependencies({ mam: mamDependency(settings, { login: noLogin, sessions }) });
+      await other.deps.mam.search({ text: 'weir' });
+      await other.stop();
+      started.acquire('mam');
+      await waitFor('the actor back', () => started.status('mam')?.activity !== 'elsewhere');
+      expect((await started.deps.mam.search({ text: 'weir' })).total).to.equal(3);
+      expect(stub.searches.map((s) => s.status), 'no search with a stale cookie').to.deep.equal([200, 200, 200]);
+    });
+
+    it('tries the newer stored cookie once when MAM refuses its own, before MAM_ID or a login', async () => {
+      const sessions = memorySessionStore(stub.openSession());
+      start({ id: undefined, email: undefined, password: undefined }, { sessions });
+      await mam.search({ text: 'weir' });
+      // Another process searched and saved MAM's newest cookie after this one read the store.
+      const newer = stub.openSession();
+      await sessions.save(newer);
+      expect((await mam.search({ text: 'weir' })).total).to.equal(3);
+      expect(stub.searches.map((s) => s.status)).to.deep.equal([200, 403, 200]);
+      expect(stub.logins).to.equal(0);
     });
 
     it('fails permanently without a session or credentials, sending nothing', async () => {
