@@ -8,10 +8,10 @@
  * tree, and the tree's memory summed as RSS (shared pages counted once per
  * process) and as PSS (shared pages split, closer to what the machine spends).
  */
-import { browserDependency } from '../actors/browser.js';
+import { browserDependency } from '../src/dependencies/browser/browser.js';
 import { parseHostPort } from '../src/config/allowHosts.js';
-import { DEPENDENCY_DEFAULTS } from '../src/config/dependencies.js';
-import { startDependencies } from '../src/runtime/runtime.js';
+import { BROWSER_DEFAULTS } from '../src/dependencies/browser/settings.js';
+import { startDependencies } from '../src/dependencies/runtime/runtime.js';
 import { chromiumBrowsers, listProcesses, memoryOf, processTree } from '../test/helpers/chromiumProcesses.js';
 import { startPagesStub } from '../test/stubs/pages.js';
 
@@ -40,7 +40,7 @@ async function run(concurrency: number) {
   const site = await startPagesStub();
   // The stub is on loopback, which the browser refuses unless allow-listed.
   const allowHosts = [parseHostPort(new URL(site.url).host)!];
-  const settings = { ...DEPENDENCY_DEFAULTS.browser, rate: 1000, burst: 100, concurrency, chromiumPath, allowHosts };
+  const settings = { ...BROWSER_DEFAULTS, rate: 1000, burst: 100, concurrency, chromiumPath, allowHosts };
   // The bench runs no service: port 9 (discard) stands in for its port.
   const runtime = startDependencies({ browser: browserDependency(settings, { forbiddenPorts: [9] }) });
   try {
@@ -74,7 +74,7 @@ async function run(concurrency: number) {
 }
 
 const rows = [];
-for (const concurrency of [DEPENDENCY_DEFAULTS.browser.concurrency, 10]) rows.push(await run(concurrency));
+for (const concurrency of [BROWSER_DEFAULTS.concurrency, 10]) rows.push(await run(concurrency));
 console.log(`${scrapes} concurrent scrapes, Chromium process tree sampled every ${SAMPLE_EVERY_MS} ms from /proc:`);
 console.table(rows);
 const left = chromiumBrowsers();

@@ -21,9 +21,9 @@ import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/tr
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { freePort, startLocalNats } from '../src/nats/localServer.js';
-import { PublishAckMux } from '../src/stream/ackMux.js';
-import { ensureWebhooksTopology } from '../src/stream/webhookTopology.js';
-import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../src/stream/webhookNames.js';
+import { PublishAckMux } from '../src/bus/ackMux.js';
+import { ensureWebhooksTopology } from '../src/bus/webhookTopology.js';
+import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../src/bus/webhookNames.js';
 import { ensureBuckets } from '../src/store/buckets.js';
 import { KvWriter } from '../src/store/kvWriter.js';
 import { queuedMarker, STATUS_BUCKET, statusKey, type WebhookStatus } from '../src/store/webhookStatus.js';

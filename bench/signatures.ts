@@ -9,7 +9,7 @@
  * runs per cell.
  */
 import { Webhook } from 'standardwebhooks';
-import { NativeHmacWebhook } from '../src/ingest/signatures/standard.js';
+import { NativeHmacWebhook } from '../src/signatures/standard.js';
 
 const SECRET = `whsec_${Buffer.from('a-32-byte-long-test-signing-key!').toString('base64')}`;
 

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import { loadConfig, type ServiceConfig } from './config/env.js';
+import { loadConfig, type ServiceConfig } from './serviceConfig.js';
 import { CONFIG_ERROR_EXIT_CODE } from './config/parse.js';
 import { ErrorCodes } from './errors/codes.js';
-import { isEdgeWorker, startEdgeWorkers } from './edgeWorkers.js';
+import { isEdgeProcess, startEdgeProcesses } from './edgeProcesses.js';
 import { isServiceError } from './errors/serviceError.js';
 import { assertListenable } from './http/listen.js';
 import { createLogger, type Log } from './log.js';
@@ -50,7 +50,7 @@ function exitOnConfigFailure(service: RunningService, stop: () => Promise<unknow
   });
 }
 
-/** Started first thing in every process (edge workers too); flushed last on a signal. */
+/** Started first thing in every process (edge processes too); flushed last on a signal. */
 let tracing: Tracing | undefined;
 
 /**
@@ -98,29 +98,29 @@ async function main(): Promise<void> {
   // Before anything else, so every span of this process reaches the SDK (the OTEL_* variables configure it).
   tracing = startTracing(process.env);
   const config = loadConfigOrExit();
-  // Read once: no child process (nats-server, edge workers, Chromium) inherits the key.
+  // Read once: no child process (nats-server, edge processes, Chromium) inherits the key.
   delete process.env.NATS_STORE_KEY;
   delete process.env.NATS_STORE_KEY_FILE;
   const log = createLogger(config.logLevel, config.cluster.instanceId);
 
-  if (isEdgeWorker()) {
-    const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false, listenAfterReadyMs: 10_000, edgeWorkers: config.ingest.workers });
+  if (isEdgeProcess()) {
+    const edge = await startService(config, log, config.nats.url!, { edge: true, processing: false, listenAfterReadyMs: 10_000, edgeProcesses: config.ingest.edgeProcesses });
     exitOnConfigFailure(edge, () => edge.stop(1000));
     onSignals(log, () => edge.stop());
     return;
   }
 
   // Workers listen only once started; a PORT already taken is reported before anything starts.
-  if (config.ingest.role !== 'worker' && config.ingest.workers > 1) await assertListenable(config.ingest.port, config.ingest.host);
+  if (config.ingest.role !== 'worker' && config.ingest.edgeProcesses > 1) await assertListenable(config.ingest.port, config.ingest.host);
   const embedded = config.nats.url === undefined ? await startLocalNatsFor(config, log) : undefined;
   const natsUrl = config.nats.url ?? embedded!.url;
 
   const processingHere = config.ingest.role !== 'edge';
   const edgeHere = config.ingest.role !== 'worker';
-  if (edgeHere && config.ingest.workers > 1) {
+  if (edgeHere && config.ingest.edgeProcesses > 1) {
     // This process runs the consumers and the dependency actors (one owner per
     // dependency); the workers run only the HTTP edge.
-    const processing = await startService(config, log, natsUrl, { edge: false, processing: processingHere, edgeWorkers: config.ingest.workers });
+    const processing = await startService(config, log, natsUrl, { edge: false, processing: processingHere, edgeProcesses: config.ingest.edgeProcesses });
     exitOnConfigFailure(processing, async () => {
       await processing.stop(1000);
       await embedded?.stop();
@@ -130,19 +130,19 @@ async function main(): Promise<void> {
       await processing.stop();
       await embedded?.stop();
     };
-    const workers = startEdgeWorkers({
-      count: config.ingest.workers,
+    const workers = startEdgeProcesses({
+      count: config.ingest.edgeProcesses,
       // The workers belong to this instance: same INSTANCE_ID in logs, metrics and the operating view.
       // NATS_URL only when it names the local server: a configured one reaches them with its credentials in the inherited environment.
       env: { ...(embedded ? { NATS_URL: embedded.url } : {}), INSTANCE_ID: config.cluster.instanceId },
       log,
       // The worker has said why (PORT taken, ...); a replacement would fail the same way.
       onUnrecoverable: (code) => {
-        log.fatal({ code }, 'an edge worker cannot serve; stopping');
+        log.fatal({ code }, 'an edge process cannot serve; stopping');
         void stopAll().finally(() => process.exit(code));
       },
     });
-    log.info({ workers: config.ingest.workers, port: config.ingest.port }, 'HTTP edge runs in worker processes');
+    log.info({ edgeProcesses: config.ingest.edgeProcesses, port: config.ingest.port }, 'HTTP edge runs in edge processes');
     onSignals(log, stopAll);
     return;
   }

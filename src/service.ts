@@ -1,25 +1,22 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ensureClusterBuckets, type ClusterBuckets } from './cluster/buckets.js';
-import { DependencyOwnership } from './cluster/ownership.js';
-import { clusterScoped } from './config/cluster.js';
-import { ensureBucket } from './stream/replicas.js';
-import type { ServiceConfig } from './config/env.js';
+import { ensureClusterBuckets, DependencyOwnership, kvSessionStore, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, startDependencyActors, clusterScoped, forwardDeadlineMs, type ClusterBuckets, type DependencyActors, type SessionStore, type DependencyName } from './dependencies/mod.js';
+import { ensureBucket } from './bus/replicas.js';
+import type { ServiceConfig } from './serviceConfig.js';
 import { ensureDeadLetterTopology } from './processing/deadLetters/deadLetterTopology.js';
-import { createHandlers } from './handlers/registry.js';
+import { createHandlers } from './sources/pipelines.js';
 import type { SourceHandler } from './processing/handler.js';
 import { startEdge } from './http/edge.js';
-import { isEdgeWorker } from './edgeWorkers.js';
+import { isEdgeProcess } from './edgeProcesses.js';
 import { createOperatingView, type OperatingView } from './ops/operatingView.js';
 import { SourceValidator } from './ingest/validator.js';
 import type { Log } from './log.js';
 import { startProcessor, type Processor } from './processing/processor.js';
 import { ensureBuckets } from './store/buckets.js';
 import { sources } from './sources/registry.js';
-import { NatsLink } from './stream/connection.js';
-import { WEBHOOKS_STREAM } from './stream/webhookNames.js';
-import { ensureWebhooksTopology, type SourceConsumerLimits } from './stream/webhookTopology.js';
-import { kvSessionStore, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, startDependencyActors, type DependencyActors, type SessionStore } from '../actors/index.js';
+import { NatsLink } from './bus/connection.js';
+import { WEBHOOKS_STREAM } from './bus/webhookNames.js';
+import { ensureWebhooksTopology, type SourceConsumerLimits } from './bus/webhookTopology.js';
 
 /** Which parts a process runs. */
 export interface ServiceRoles {
@@ -35,11 +32,11 @@ export interface ServiceRoles {
    */
   listenAfterReadyMs?: number;
   /**
-   * How many edge worker processes the instance runs besides its primary
+   * How many edge process processes the instance runs besides its primary
    * (told to the primary and to each worker), for `webhook_relay_processes`.
    * @default 0
    */
-  edgeWorkers?: number;
+  edgeProcesses?: number;
 }
 
 /** A running service instance. */
@@ -69,15 +66,6 @@ function linkSessionStore(link: NatsLink, replicas: number): SessionStore {
     return (store ??= kvSessionStore(link.nc!, { replicas }));
   };
   return { load: async () => (await get()).load(), save: async (cookie) => (await get()).save(cookie) };
-}
-
-/**
- * How long a call forwarded to another instance may take, mailbox wait
- * included: twice the dependency's `<DEP>_TIMEOUT_MS` (one for the wait, one for the call).
- */
-function forwardDeadlineMs(config: ServiceConfig, name: string): number {
-  const deps = config.dependencies as unknown as Record<string, { timeoutMs?: number } | undefined>;
-  return 2 * (deps[name]?.timeoutMs ?? 30_000);
 }
 
 function consumerLimits(config: ServiceConfig): Map<string, SourceConsumerLimits> {
@@ -125,9 +113,9 @@ export async function startService(
     link,
     sources: sources.keys(),
     instance: config.cluster.instanceId,
-    role: isEdgeWorker() ? 'edgeWorker' : 'primary',
+    role: isEdgeProcess() ? 'edgeProcess' : 'primary',
     processing: roles.processing,
-    edgeWorkers: roles.edgeWorkers ?? 0,
+    edgeProcesses: roles.edgeProcesses ?? 0,
     log,
   });
 
@@ -143,13 +131,13 @@ export async function startService(
 
   // The browser must never reach this service's own port (its admin routes).
   const port = server ? (server.address() as AddressInfo).port : config.ingest.port;
-  const scoped = clusterScoped(config.cluster);
+  const scoped = clusterScoped(config.cluster.browserScope);
   const ownership = roles.processing
     ? new DependencyOwnership({
         names: scoped,
         instance: config.cluster.instanceId,
         leaseMs: config.cluster.depOwnerLeaseMs,
-        deadlineMs: (name) => forwardDeadlineMs(config, name),
+        deadlineMs: (name: string) => forwardDeadlineMs(config.dependencies, name as DependencyName),
         log,
       })
     : undefined;

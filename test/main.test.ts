@@ -21,7 +21,7 @@ describe('main (the start command)', function () {
     expect(output()).to.match(/configuration error: PORT must be an integer, got 'eighty'/);
   });
 
-  it('starts its own nats-server without NATS_URL, serves in edge workers, and stops both on SIGTERM', async () => {
+  it('starts its own nats-server without NATS_URL, serves in edge processes, and stops both on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'webhook-relay-main-'));
     const port = await freePort();
     const { child, output } = startMain({ DATA_DIR: dataDir, PORT: String(port), INGEST_WORKERS: '2' });
@@ -61,7 +61,7 @@ describe('main (the start command)', function () {
     }
   });
 
-  it('encrypts its local store with NATS_STORE_KEY, with edge workers, and hands the key to no child process', async () => {
+  it('encrypts its local store with NATS_STORE_KEY, with edge processes, and hands the key to no child process', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'webhook-relay-main-'));
     const port = await freePort();
     const key = 'c0ffee17d25e48b6a0c4e7d1b9f28a6035c1e9d74b2a8f60c3e51d9a7b0f4c28';
@@ -72,7 +72,7 @@ describe('main (the start command)', function () {
       expect((await postWebhook(base, 'orders', ORDER_BODY, { 'webhook-id': 'main-keyed-1' })).status, output()).to.equal(202);
       expect(output()).to.match(/"storeEncryption":"chachapoly".*"msg":"local nats-server started"/);
 
-      // The local nats-server and both edge workers: neither their environment nor their command line holds the key.
+      // The local nats-server and both edge processes: neither their environment nor their command line holds the key.
       const children = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')).trim().split(/\s+/);
       expect(children.length, output()).to.be.at.least(3);
       for (const pid of children) {

@@ -28,7 +28,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 /**
  * The service (`src/main.ts` through tsx) as its own process group on a
- * fixed loopback port, so a SIGKILL takes the edge workers with it, as a
+ * fixed loopback port, so a SIGKILL takes the edge processes with it, as a
  * container's or a systemd unit's would.
  */
 export class ChaosService {

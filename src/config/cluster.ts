@@ -27,14 +27,6 @@ export interface ClusterConfig {
   browserScope: 'instance' | 'cluster';
 }
 
-/** Dependencies with one owner across the cluster, whatever the settings. */
-const CLUSTER_SCOPED = ['audnex', 'mam', 'openai', 'botpress'] as const;
-
-/** The dependencies with one owner across the cluster under `config`. */
-export function clusterScoped(config: ClusterConfig): string[] {
-  return config.browserScope === 'cluster' ? [...CLUSTER_SCOPED, 'browser'] : [...CLUSTER_SCOPED];
-}
-
 /** What an `INSTANCE_ID` may be: a NATS subject token and KV key. */
 export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -4,7 +4,7 @@ import {
   signatureSchemes,
   type SignatureScheme,
   type WebhookVerifier,
-} from '../ingest/signatures/index.js';
+} from '../signatures/index.js';
 import { secretVariable } from '../sources/registry.js';
 import { ConfigError, readVar, type Env } from './parse.js';
 

@@ -1,8 +1,64 @@
 /**
- * Every stable error code the service emits, in one place. Clients and
+ * Every stable error code a dependency call can fail with. Handlers match on
+ * these strings (through the guards below) and never on messages.
+ */
+export const DepErrorCodes = {
+  /** The breaker is open: the call was not sent. Retriable after `retryAfterMs`. */
+  DEP_CIRCUIT_OPEN: 'DEP_CIRCUIT_OPEN',
+  /** The actor's mailbox is full (`maxQueue`): the call was not queued. Retriable. */
+  DEP_OVERLOADED: 'DEP_OVERLOADED',
+  /** No answer within `timeoutMs`; the request was aborted. Retriable. */
+  DEP_TIMEOUT: 'DEP_TIMEOUT',
+  /** The dependency could not be reached (DNS, refused, reset). Retriable. */
+  DEP_UNAVAILABLE: 'DEP_UNAVAILABLE',
+  /** The dependency answered 5xx (or 408). Retriable. */
+  DEP_SERVER_ERROR: 'DEP_SERVER_ERROR',
+  /** The dependency answered 429; the actor pauses until `retryAfterMs` has passed. Retriable. */
+  DEP_RATE_LIMITED: 'DEP_RATE_LIMITED',
+  /** The dependency refused the request (other 4xx) or the input is invalid. Permanent. */
+  DEP_REJECTED: 'DEP_REJECTED',
+  /** The dependency answered 2xx with a body that does not match its contract. Permanent. */
+  DEP_BAD_RESPONSE: 'DEP_BAD_RESPONSE',
+  /** The actor crashed (or is restarting) while the call waited. Retriable. */
+  DEP_ACTOR_RESTARTED: 'DEP_ACTOR_RESTARTED',
+  /**
+   * The target is one the service refuses to reach (loopback, private, link-local...
+   * address, or the service's own port), not allow-listed. Nothing was sent. Permanent.
+   */
+  DEP_TARGET_FORBIDDEN: 'DEP_TARGET_FORBIDDEN',
+  /**
+   * The dependency is owned by another instance that could not be reached (no
+   * responders, no answer before the deadline, no owner while a lease changes
+   * hands), or this instance lost its lease while the call waited. Retriable.
+   */
+  DEP_OWNER_UNAVAILABLE: 'DEP_OWNER_UNAVAILABLE',
+  /** A message on a dependency call subject was not a valid call (bad JSON, wrong shape). Permanent. */
+  DEP_BAD_CALL: 'DEP_BAD_CALL',
+} as const;
+
+/** Stable codes of failures while processing a stored webhook. */
+export const ProcessingErrorCodes = {
+  /** The stored message is not valid JSON for its source (published around the edge, or the schema changed). */
+  PROCESSING_PAYLOAD_INVALID: 'PROCESSING_PAYLOAD_INVALID',
+  /** The payload is valid JSON but the pipeline cannot use it (e.g. an order without an order number). */
+  PROCESSING_UNPROCESSABLE: 'PROCESSING_UNPROCESSABLE',
+  /** The result could not be stored; retried. */
+  PROCESSING_STORE_FAILED: 'PROCESSING_STORE_FAILED',
+  /** A handler failed in an unexpected way; retried. */
+  PROCESSING_HANDLER_FAILED: 'PROCESSING_HANDLER_FAILED',
+  /** The service stopped while the handler ran; the message comes back at once. */
+  PROCESSING_INTERRUPTED: 'PROCESSING_INTERRUPTED',
+} as const;
+
+/**
+ * Every stable error code the service emits, in one place: those of the
+ * HTTP edge, the operating view and configuration below, and
+ * {@link DepErrorCodes} and {@link ProcessingErrorCodes}. Clients and
  * operators may match on these strings; they never change meaning.
  */
 export const ErrorCodes = {
+  ...DepErrorCodes,
+  ...ProcessingErrorCodes,
   /** No source is registered under the name in the URL. */
   INGEST_UNKNOWN_SOURCE: 'INGEST_UNKNOWN_SOURCE',
   /** The request's content type is not JSON. */

@@ -11,7 +11,7 @@ import { countIngest, limitIngestRate } from './ingestGuards.js';
 import type { IpRateLimiter } from './ipRateLimiter.js';
 import { mountHealthRoutes } from './routes/health.js';
 import { mountWebhookRoute, type WebhookRouteOptions } from './routes/webhooks.js';
-import type { LinkState, NatsLink } from '../stream/connection.js';
+import type { LinkState, NatsLink } from '../bus/connection.js';
 import { mountDeadLetterRoutes } from './routes/deadLetters.js';
 import { mountOpenApiRoute } from './routes/openapi.js';
 import { mountOpsRoutes } from './routes/ops.js';

@@ -1,15 +1,15 @@
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ServiceConfig } from '../config/env.js';
+import type { ServiceConfig } from '../serviceConfig.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import type { Log } from '../log.js';
 import type { OpsMetrics } from '../ops/metrics.js';
 import type { OpsSource } from '../ops/opsSource.js';
 import { SseBroadcaster } from '../ops/sse.js';
 import { sources } from '../sources/registry.js';
-import type { NatsLink } from '../stream/connection.js';
-import { warnIfBodyLimitAbovePayload } from '../stream/payloadLimit.js';
+import type { NatsLink } from '../bus/connection.js';
+import { warnIfBodyLimitAbovePayload } from '../bus/payloadLimit.js';
 import { WebhookPublisher } from '../ingest/publisher.js';
 import { createApp } from './app.js';
 import { guardConnections } from './connectionGuard.js';
@@ -52,7 +52,7 @@ export async function startEdge({ config, log, link, validator, metrics, ops }: 
   let idle: (() => void) | undefined;
   const publisher = new WebhookPublisher(link, { deadlineMs: config.ingest.publishDeadlineMs });
   const { protection } = config;
-  const share = cluster.isWorker ? config.ingest.workers : 1;
+  const share = cluster.isWorker ? config.ingest.edgeProcesses : 1;
   const limiter = new IpRateLimiter({ rate: protection.ratePerIp / share, burst: Math.max(1, protection.burstPerIp / share) });
   const sse = new SseBroadcaster(ops, { onDropped: (n) => metrics.sseDropped.inc(n), onClients: (n) => metrics.sseClients.set(n) });
   const app = createApp({

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { isServiceError } from '../errors/serviceError.js';
 import { ErrorCodes } from '../errors/codes.js';
-import { refuse } from '../ingest/ingestError.js';
+import { refuse } from '../errors/ingestError.js';
 import type { OpsMetrics } from '../ops/metrics.js';
 import { clientIp } from './clientIp.js';
 import type { IpRateLimiter } from './ipRateLimiter.js';

@@ -1,4 +1,4 @@
-import { createBucket, msUntil, take, type TokenBucket } from '../runtime/tokenBucket.js';
+import { createBucket, msUntil, take, type TokenBucket } from '../tokenBucket.js';
 
 /** Options of {@link IpRateLimiter}. */
 export interface IpRateLimiterOptions {

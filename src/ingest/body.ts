@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { refuse } from './ingestError.js';
+import { refuse } from '../errors/ingestError.js';
 
 /**
  * Reads a request body up to `limit` bytes. A declared Content-Length over the

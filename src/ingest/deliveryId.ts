@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { refuse } from './ingestError.js';
+import { refuse } from '../errors/ingestError.js';
 
 /**
  * Headers that carry the sender's delivery id, in order of preference.

@@ -1,10 +1,10 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { ErrorCodes } from '../errors/codes.js';
 import { isServiceError } from '../errors/serviceError.js';
-import { refuse, StreamUnavailableReasons as Reasons } from './ingestError.js';
-import { AckError, PublishAckMux } from '../stream/ackMux.js';
-import type { NatsLink } from '../stream/connection.js';
-import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../stream/webhookNames.js';
+import { refuse, StreamUnavailableReasons as Reasons } from '../errors/ingestError.js';
+import { AckError, PublishAckMux } from '../bus/ackMux.js';
+import type { NatsLink } from '../bus/connection.js';
+import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../bus/webhookNames.js';
 import { queuedMarker } from '../store/webhookStatus.js';
 import { endSendSpan, markFailed, startSendSpan } from '../tracing/messagingSpans.js';
 import { addSpanEvent } from '../tracing/tracer.js';

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { SourceDefinition } from '../sources/source.js';
-import { refuse } from './ingestError.js';
+import { refuse } from '../errors/ingestError.js';
 
 // ajv-formats is CommonJS; its callable export sits on `default` under NodeNext.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;

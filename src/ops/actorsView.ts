@@ -1,5 +1,4 @@
-import type { InstanceActors } from '../cluster/actorsDirectory.js';
-import type { DependencyStatus } from '../runtime/status.js';
+import type { InstanceActors, DependencyStatus } from '../dependencies/mod.js';
 import { actorStatus, type ActorStatus, type DependencyOwner } from './opsSource.js';
 
 /** The dependencies as a process that runs processing knows them itself. */

@@ -1,4 +1,4 @@
-import type { DepEvent } from '../runtime/dependencyEvents.js';
+import type { DepEvent } from '../dependencies/mod.js';
 import type { ProcessingEvent } from '../processing/processingEvents.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
 import { RecentDurations } from './recentDurations.js';

@@ -1,7 +1,7 @@
 import type { Counter } from 'prom-client';
 import { ErrorCodes } from '../errors/codes.js';
 import type { Log } from '../log.js';
-import { canTake, createBucket, take, type TokenBucket } from '../runtime/tokenBucket.js';
+import { canTake, createBucket, take, type TokenBucket } from '../tokenBucket.js';
 
 /**
  * Why a message on an ops subject was ignored: it is not what the subject

@@ -1,6 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { DEAD_LETTERS_STREAM } from '../processing/deadLetters/deadLetterNames.js';
-import { WEBHOOKS_STREAM, webhookSubject } from '../stream/webhookNames.js';
+import { WEBHOOKS_STREAM, webhookSubject } from '../bus/webhookNames.js';
 import type { StreamStats } from './stats.js';
 
 /** A consumer's backlog. */

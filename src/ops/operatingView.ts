@@ -1,7 +1,7 @@
 import { nuid } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
 import type { ProcessingEvents } from '../processing/processingEvents.js';
-import type { NatsLink } from '../stream/connection.js';
+import type { NatsLink } from '../bus/connection.js';
 import { IgnoredMessages } from './ignoredMessages.js';
 import { OpsMetrics } from './metrics.js';
 import { NatsSampler } from './natsSample.js';
@@ -34,14 +34,14 @@ export interface OperatingViewOptions {
   role: MemberRole;
   /** Whether this process runs processing and the dependency actors. */
   processing: boolean;
-  /** How many edge worker processes this instance runs besides its primary (0: the primary serves HTTP itself). */
-  edgeWorkers: number;
+  /** How many edge process processes this instance runs besides its primary (0: the primary serves HTTP itself). */
+  edgeProcesses: number;
   log: Log;
 }
 
 /**
  * Sets up the operating view of one process. Every process (the primary,
- * each edge worker, each instance) joins the same NATS subjects, so edge
+ * each edge process, each instance) joins the same NATS subjects, so edge
  * workers on one machine and instances on many read the same way.
  */
 export function createOperatingView(o: OperatingViewOptions): OperatingView {
@@ -57,7 +57,7 @@ export function createOperatingView(o: OperatingViewOptions): OperatingView {
     metrics,
     processing,
     linkReady: () => o.link.ready,
-    processes: { primary: 1, edgeWorker: o.edgeWorkers },
+    processes: { primary: 1, edgeProcess: o.edgeProcesses },
     isMember: (m) => roster.known(m) !== undefined,
     ignored,
     log: o.log,

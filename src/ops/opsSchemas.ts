@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv';
-import { dependencyStatusProperties, dependencyStatusRequired, instanceIdSchema } from '../cluster/actorsDirectory.js';
+import { dependencyStatusProperties, dependencyStatusRequired, instanceIdSchema } from '../dependencies/mod.js';
 import { INSTANCE_LABEL, METRIC_PREFIX } from './metrics.js';
 import type { WebhookOutcome } from './opsSource.js';
 import type { EventsBatch, MetricsReply, Presence, Watch } from './opsSubjects.js';
@@ -36,7 +36,7 @@ const presenceSchema = {
     member: MEMBER,
     instance: instanceIdSchema,
     pid: { type: 'integer', minimum: 1, maximum: 2 ** 31 - 1 },
-    role: { type: 'string', enum: ['primary', 'edgeWorker'] },
+    role: { type: 'string', enum: ['primary', 'edgeProcess'] },
     processing: { type: 'boolean' },
     startedAt: COUNT,
     leaving: { type: 'boolean' },

@@ -1,5 +1,4 @@
-import type { BreakerState } from '../runtime/breaker.js';
-import type { DependencyStatus } from '../runtime/status.js';
+import type { BreakerState, DependencyStatus } from '../dependencies/mod.js';
 import type { ServiceStats } from './stats.js';
 
 /** One dependency as `GET /actors` shows it: its status, with absent times as `null` so every key is always there. */

@@ -35,8 +35,8 @@ export const OpsSubjects = {
  */
 export type OpsRequest = string;
 
-/** What a process is: the main process of an instance (whatever it runs), or one of its edge workers. */
-export type MemberRole = 'primary' | 'edgeWorker';
+/** What a process is: the main process of an instance (whatever it runs), or one of its edge processes. */
+export type MemberRole = 'primary' | 'edgeProcess';
 
 /** One process of the service, as it announces itself. */
 export interface Presence {

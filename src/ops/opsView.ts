@@ -1,9 +1,9 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { AggregatorRegistry } from 'prom-client';
-import { ACTORS_SUBJECT, isInstanceActors, type InstanceActors } from '../cluster/actorsDirectory.js';
+import { ACTORS_SUBJECT, isInstanceActors, type InstanceActors } from '../dependencies/mod.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { ServiceError } from '../errors/serviceError.js';
-import type { NatsLink } from '../stream/connection.js';
+import type { NatsLink } from '../bus/connection.js';
 import { buildActorsView } from './actorsView.js';
 import { gather } from './gather.js';
 import type { IgnoredMessages } from './ignoredMessages.js';

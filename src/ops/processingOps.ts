@@ -1,6 +1,5 @@
 import { DEAD_LETTER_REASONS } from '../processing/deadLetters/deadLetterNames.js';
-import type { DepEvent, DepEventListener } from '../runtime/dependencyEvents.js';
-import type { DependencyStatus } from '../runtime/status.js';
+import type { DepEvent, DepEventListener, DependencyStatus } from '../dependencies/mod.js';
 import type { ProcessingEvent, ProcessingEvents } from '../processing/processingEvents.js';
 import { ProcessingCollector } from './collector.js';
 import { LiveFeed } from './liveFeed.js';

@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { connectionInbox } from '../stream/clientOptions.js';
+import { connectionInbox } from '../bus/clientOptions.js';
 import type { IgnoredMessages } from './ignoredMessages.js';
 import { isPresence } from './opsSchemas.js';
 import { decodeJson, OpsSubjects, type Presence } from './opsSubjects.js';

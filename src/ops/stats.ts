@@ -31,7 +31,7 @@ export interface StreamStats {
 export interface StatsCoverage {
   /** `INSTANCE_ID` of every instance that answered. */
   instances: string[];
-  /** Processes that answered (an instance's primary and each of its edge workers count one each). */
+  /** Processes that answered (an instance's primary and each of its edge processes count one each). */
   processes: number;
   /** Processes heard from lately that have answered before and did not answer in time; their counters are missing. */
   unanswered: { instance: string; pid: number }[];
@@ -129,7 +129,7 @@ const total = (json: MetricsJson, metric: string, keep?: Parameters<typeof sumBy
 
 /**
  * Reads the edge's counters from metrics JSON, so that the same code works
- * for one process and for the sum of every edge worker.
+ * for one process and for the sum of every edge process.
  */
 export function ingestCountersFrom(json: MetricsJson): IngestCounters {
   return {

@@ -1,4 +1,4 @@
-import type { DependencyRuntime } from '../runtime/runtime.js';
+import type { DependencyRuntime } from '../dependencies/mod.js';
 
 /** How many messages a consumer may pull now, given its dependencies' breakers. */
 export interface PullAllowance {

@@ -1,5 +1,4 @@
-import type { DependencyName } from '../config/dependencies.js';
-import type { Deps } from '../../actors/index.js';
+import type { DependencyName, Deps } from '../dependencies/mod.js';
 
 /** What a handler knows about the webhook it processes. */
 export interface HandlerMeta {

@@ -1,10 +1,10 @@
 import { Kvm } from '@nats-io/kv';
-import type { ServiceConfig } from '../config/env.js';
+import type { ServiceConfig } from '../serviceConfig.js';
 import { DeadLetterMover } from './deadLetters/deadLetterMover.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import type { Log } from '../log.js';
-import type { NatsLink } from '../stream/connection.js';
-import type { DependencyActors } from '../../actors/index.js';
+import type { NatsLink } from '../bus/connection.js';
+import type { DependencyActors } from '../dependencies/mod.js';
 import { ProcessingEvents } from './processingEvents.js';
 import type { SourceHandler } from './handler.js';
 import { WebhookMessageProcessor } from './messageProcessor.js';

@@ -1,7 +1,7 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Log } from '../log.js';
-import type { Deps } from '../../actors/index.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../stream/webhookNames.js';
+import type { Deps } from '../dependencies/mod.js';
+import { WebhookHeaders, WEBHOOKS_STREAM } from '../bus/webhookNames.js';
 import { pullAllowance, type GateSource } from './gate.js';
 import type { SourceHandler } from './handler.js';
 import type { WebhookMessageProcessor } from './messageProcessor.js';

@@ -1,6 +1,6 @@
-import { audiobooksSource } from './audiobooks.js';
-import { ordersSource } from './orders.js';
-import { pagesSource } from './pages.js';
+import { audiobooksSource } from './audiobooks/schema.js';
+import { ordersSource } from './orders/schema.js';
+import { pagesSource } from './pages/schema.js';
 import { SOURCE_NAME_PATTERN, type SourceDefinition } from './source.js';
 
 /** Every source the service accepts, by name. */

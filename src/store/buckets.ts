@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ReplicaCount } from '../config/cluster.js';
-import { ensureBucket } from '../stream/replicas.js';
+import { ensureBucket } from '../bus/replicas.js';
 import { STATUS_BUCKET } from './webhookStatus.js';
 
 /** Options of the KV buckets. */

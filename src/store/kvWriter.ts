@@ -1,5 +1,5 @@
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { AckError, PublishAckMux } from '../stream/ackMux.js';
+import { AckError, PublishAckMux } from '../bus/ackMux.js';
 import { StatusSequencer } from './statusOrder.js';
 import { STATUS_BUCKET, statusKey, type WebhookStatus } from './webhookStatus.js';
 

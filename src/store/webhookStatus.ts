@@ -1,7 +1,7 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { unlessMissing } from '../stream/missing.js';
+import { unlessMissing } from '../bus/missing.js';
 import { kvKey } from './kvKey.js';
 import type { WebhookState } from './statusOrder.js';
 

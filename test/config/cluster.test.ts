@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { defaultInstanceId, loadClusterConfig } from '../../src/config/cluster.js';
-import { loadConfig } from '../../src/config/env.js';
+import { loadConfig } from '../../src/serviceConfig.js';
 
 function errorOf(env: Record<string, string>): Error & { variable?: string } {
   try {

@@ -6,7 +6,7 @@ import { createUser } from '@nats-io/nkeys';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config/env.js';
+import { loadConfig } from '../../src/serviceConfig.js';
 import type { Env } from '../../src/config/parse.js';
 import { Secret } from '../../src/config/secret.js';
 import { makeJwtAuth } from '../helpers/natsJwt.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { loadConfig } from '../../src/config/env.js';
+import { loadConfig } from '../../src/serviceConfig.js';
 import type { Env } from '../../src/config/parse.js';
 import { loadSignatureConfig } from '../../src/config/signatures.js';
 

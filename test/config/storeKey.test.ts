@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { loadConfig } from '../../src/config/env.js';
+import { loadConfig } from '../../src/serviceConfig.js';
 import { ConfigError } from '../../src/config/parse.js';
 
 const KEY = 'f3a91c07d25e48b6a0c4e7d1b9f28a6035c1e9d74b2a8f60c3e51d9a7b0f4c28';

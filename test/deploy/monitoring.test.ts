@@ -89,7 +89,7 @@ describe('monitoring files against a running service', () => {
     expect(m.samples.filter((s) => s.name === 'webhook_relay_dependency_owner').map((s) => s.labels.dependency)).to.have.members(['audnex', 'mam', 'openai', 'botpress']);
     expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' })).to.equal(1);
     expect(sampleValue(m, 'webhook_relay_processes', { role: 'primary' })).to.equal(1);
-    expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeWorker' })).to.equal(0);
+    expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeProcess' })).to.equal(0);
     expect(sampleValue(m, 'webhook_relay_stream_max_bytes', { stream: 'WEBHOOKS' })).to.equal(1024 ** 3);
     expect(sampleValue(m, 'webhook_relay_stream_max_messages', { stream: 'WEBHOOKS' })).to.equal(-1);
     expect(sampleValue(m, 'webhook_relay_stream_bytes', { stream: 'WEBHOOKS' })).to.be.greaterThan(0);

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { ErrorCodes } from '../../src/errors/codes.js';
 import { ServiceError } from '../../src/errors/serviceError.js';
 import { errorHandler } from '../../src/http/errorHandler.js';
-import { refuse } from '../../src/ingest/ingestError.js';
+import { refuse } from '../../src/errors/ingestError.js';
 
 /** A logger that keeps its JSON lines for the test to read. */
 function capturingLog() {

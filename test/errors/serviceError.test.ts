@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ErrorCodes } from '../../src/errors/codes.js';
 import { ServiceError, isServiceError } from '../../src/errors/serviceError.js';
-import { refuse } from '../../src/ingest/ingestError.js';
+import { refuse } from '../../src/errors/ingestError.js';
 
 describe('ServiceError', () => {
   it('defaults to status 500, hidden from clients, not retriable', () => {
@@ -54,7 +54,7 @@ describe('ErrorCodes', () => {
   });
 
   it('names every code in upper snake case under a known area prefix', () => {
-    const prefixes = ['INGEST', 'HTTP', 'NATS', 'OPS', 'SERVICE', 'WEBHOOK', 'DEAD_LETTER', 'ADMIN', 'INTERNAL', 'CONFIG'];
+    const prefixes = ['INGEST', 'HTTP', 'NATS', 'OPS', 'SERVICE', 'WEBHOOK', 'DEAD_LETTER', 'ADMIN', 'INTERNAL', 'CONFIG', 'DEP', 'PROCESSING'];
     for (const code of Object.values(ErrorCodes)) {
       expect(code).to.match(/^[A-Z]+(_[A-Z0-9]+)*$/);
       expect(prefixes.some((p) => code.startsWith(p)), code).to.equal(true);

@@ -1,10 +1,10 @@
 import { createActor } from 'xstate';
-import { fromCall, type CallContext } from '../../src/runtime/performCall.js';
-import { createCaller, type CallOptions } from '../../src/runtime/caller.js';
-import type { BreakerRecord, ClosedBreaker, HalfOpenBreaker, OpenBreaker } from '../../src/runtime/breaker.js';
-import { breakerStateOf, dependencyMachine } from '../../src/runtime/dependencyMachine.js';
-import type { DependencyEmitted } from '../../src/runtime/dependencyEvents.js';
-import type { DependencyOptions } from '../../src/runtime/options.js';
+import { fromCall, type CallContext } from '../../src/dependencies/runtime/performCall.js';
+import { createCaller, type CallOptions } from '../../src/dependencies/runtime/caller.js';
+import type { BreakerRecord, ClosedBreaker, HalfOpenBreaker, OpenBreaker } from '../../src/dependencies/runtime/breaker.js';
+import { breakerStateOf, dependencyMachine } from '../../src/dependencies/runtime/dependencyMachine.js';
+import type { DependencyEmitted } from '../../src/dependencies/runtime/dependencyEvents.js';
+import type { DependencyOptions } from '../../src/dependencies/runtime/options.js';
 
 /** The breaker's chart state together with that state's data, for assertions. */
 export type BreakerView =

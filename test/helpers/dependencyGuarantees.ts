@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { DependencyLimits } from '../../src/config/dependencies.js';
+import type { DependencyLimits } from '../../src/dependencies/settings.js';
 import type { RecordedCall, StubServer } from '../stubs/stubServer.js';
 import { callsParked, useFakeClock } from './fakeClock.js';
 import { codeOf, failureOf } from './outcomes.js';

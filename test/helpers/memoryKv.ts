@@ -1,4 +1,4 @@
-import type { LeaseEntry, LeaseStore, LeaseValue } from '../../src/cluster/lease.js';
+import type { LeaseEntry, LeaseStore, LeaseValue } from '../../src/dependencies/ownership/lease.js';
 
 /** An in-memory KV with nats's revision rules: one sequence for the bucket, CAS on the key's revision. */
 export class MemoryKv implements LeaseStore {

@@ -1,4 +1,4 @@
-import type { DependencyError } from '../../src/runtime/errors.js';
+import type { DependencyError } from '../../src/dependencies/runtime/errors.js';
 
 /**
  * The error a call failed with.

@@ -1,6 +1,6 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { loadConfig } from '../../src/config/env.js';
+import { loadConfig } from '../../src/serviceConfig.js';
 import type { Env } from '../../src/config/parse.js';
 import { createLogger } from '../../src/log.js';
 import { startService, type RunningService, type ServiceRoles } from '../../src/service.js';

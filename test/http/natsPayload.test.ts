@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { loadConfig } from '../../src/config/env.js';
+import { loadConfig } from '../../src/serviceConfig.js';
 import type { Env } from '../../src/config/parse.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { TestNats } from '../helpers/natsServer.js';

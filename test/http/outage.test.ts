@@ -66,7 +66,7 @@ describe('ingest while JetStream is unavailable', () => {
 
   it('keeps retrying an unreachable NATS and reports it on /ready', async () => {
     await nats.stop();
-    const { loadConfig } = await import('../../src/config/env.js');
+    const { loadConfig } = await import('../../src/serviceConfig.js');
     const { startService } = await import('../../src/service.js');
     const { createLogger } = await import('../../src/log.js');
     service = await startService(loadConfig(testEnv({ INGEST_PUBLISH_DEADLINE: '300ms' })), createLogger('silent'), nats.url, { edge: true, processing: false });

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { freePort } from '../../src/nats/localServer.js';
 import { createLogger } from '../../src/log.js';
-import { NatsLink } from '../../src/stream/connection.js';
-import { WEBHOOKS_STREAM } from '../../src/stream/webhookNames.js';
+import { NatsLink } from '../../src/bus/connection.js';
+import { WEBHOOKS_STREAM } from '../../src/bus/webhookNames.js';
 import { WebhookPublisher, type AcceptedWebhook } from '../../src/ingest/publisher.js';
-import { ensureWebhooksTopology, type WebhooksStreamOptions } from '../../src/stream/webhookTopology.js';
+import { ensureWebhooksTopology, type WebhooksStreamOptions } from '../../src/bus/webhookTopology.js';
 import { failureOf } from '../helpers/outcomes.js';
 import { TestNats } from '../helpers/natsServer.js';
 import { useJetStream } from '../helpers/jetStreamFixture.js';

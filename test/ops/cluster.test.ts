@@ -13,7 +13,7 @@ import { childEnv } from '../helpers/testEnv.js';
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const order = (n: string) => ({ embeds: [{ ...ORDER_BODY.embeds[0]!, description: `Product\nThing\nPrice\n$1.00\nOrder Number\n${n}\nEmail\na@example.com` }] });
 
-describe('operating view across edge workers (over NATS)', function () {
+describe('operating view across edge processes (over NATS)', function () {
   this.timeout(60_000);
   let nats: TestNats;
   let child: ChildProcess;
@@ -90,9 +90,9 @@ describe('operating view across edge workers (over NATS)', function () {
   it('reports the NATS link of every process: per role, the ready ones against those the instance runs', async () => {
     const m = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
     expect(sampleValue(m, 'webhook_relay_processes', { role: 'primary' })).to.equal(1);
-    expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeWorker' })).to.equal(2);
+    expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeProcess' })).to.equal(2);
     expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' })).to.equal(1);
-    expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'edgeWorker' })).to.equal(2);
+    expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'edgeProcess' })).to.equal(2);
   });
 
   it('counts a process whose NATS link is down as not ready, while still counting the processes it runs', async function () {
@@ -102,17 +102,17 @@ describe('operating view across edge workers (over NATS)', function () {
       // Without NATS the worker that answers sees only itself.
       const m = await waitFor('a scrape without NATS', async () => {
         const scraped = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
-        return sampleValue(scraped, 'webhook_relay_nats_link_ready', { role: 'edgeWorker' }) === 0 ? scraped : undefined;
+        return sampleValue(scraped, 'webhook_relay_nats_link_ready', { role: 'edgeProcess' }) === 0 ? scraped : undefined;
       }, { timeoutMs: 30_000 });
       expect(sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' })).to.equal(0);
       expect(sampleValue(m, 'webhook_relay_processes', { role: 'primary' })).to.equal(1);
-      expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeWorker' })).to.equal(2);
+      expect(sampleValue(m, 'webhook_relay_processes', { role: 'edgeProcess' })).to.equal(2);
     } finally {
       await nats.restart();
     }
     await waitFor('every link ready again', async () => {
       const m = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
-      return sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'edgeWorker' }) === 2 && sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' }) === 1;
+      return sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'edgeProcess' }) === 2 && sampleValue(m, 'webhook_relay_nats_link_ready', { role: 'primary' }) === 1;
     }, { timeoutMs: 60_000 });
   });
 

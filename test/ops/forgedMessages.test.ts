@@ -191,7 +191,7 @@ describe('operating view under forged ops messages (NATS)', function () {
   });
 
   it('refuses an answer from a process it waits for that claims more than a process can export', async () => {
-    const presence = { member: 'forged-worker', instance: 'inst-b', pid: 777, role: 'edgeWorker', processing: false, startedAt: Date.now() };
+    const presence = { member: 'forged-worker', instance: 'inst-b', pid: 777, role: 'edgeProcess', processing: false, startedAt: Date.now() };
     const announce = (extra: object = {}) => forger.publish(PRESENCE, JSON.stringify({ ...presence, ...extra }));
     // It beats like a process, answers what a process answers, and so is waited for.
     subscriptions.push(forger.subscribe(PRESENCE, { callback: (_e, msg) => void (msg.reply && msg.respond(JSON.stringify(presence))) }));

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/log.js';
 import { AckFloorReconciler } from '../../src/processing/reconciler.js';
 import { ensureBuckets } from '../../src/store/buckets.js';
 import { KvWriter } from '../../src/store/kvWriter.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../../src/stream/webhookNames.js';
+import { WebhookHeaders, WEBHOOKS_STREAM } from '../../src/bus/webhookNames.js';
 import { TestNats } from '../helpers/natsServer.js';
 
 describe('AckFloorReconciler', () => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { SourceValidator } from '../../src/ingest/validator.js';
-import { audiobooksSource } from '../../src/sources/audiobooks.js';
-import { ordersSource } from '../../src/sources/orders.js';
-import { pagesSource } from '../../src/sources/pages.js';
+import { audiobooksSource } from '../../src/sources/audiobooks/schema.js';
+import { ordersSource } from '../../src/sources/orders/schema.js';
+import { pagesSource } from '../../src/sources/pages/schema.js';
 import { secretVariable, sources } from '../../src/sources/registry.js';
 import { SOURCE_NAME_PATTERN } from '../../src/sources/source.js';
 import { ORDER_BODY } from '../helpers/service.js';

@@ -1,4 +1,4 @@
-import type { AudnexAuthor, AudnexBook, AudnexChapters } from '../../actors/audnexSchemas.js';
+import type { AudnexAuthor, AudnexBook, AudnexChapters } from '../../src/dependencies/audnex/schemas.js';
 import { StubServer, type StubAnswer } from './stubServer.js';
 
 /** A book as Audnex returns it. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { MamWireTorrent } from '../../actors/mamSchemas.js';
+import type { MamWireTorrent } from '../../src/dependencies/mam/schemas.js';
 import { StubServer, type StubAnswer } from './stubServer.js';
 
 /** The account the stub's login accepts. */

@@ -1,6 +1,6 @@
 import { ErrorCodes as E } from '../../errors/codes.js';
 import { DELIVERY_ID_HEADERS, EVENT_TYPE_HEADERS } from '../../ingest/deliveryId.js';
-import { signatureSchemes } from '../../ingest/signatures/index.js';
+import { signatureSchemes } from '../../signatures/index.js';
 import { secretVariable } from '../../sources/registry.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import { statusPageFiles } from '../routes/statusPage.js';

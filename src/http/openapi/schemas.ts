@@ -1,6 +1,4 @@
 import { ErrorCodes } from '../../errors/codes.js';
-import { ProcessingErrorCodes } from '../../processing/processingError.js';
-import { DepErrorCodes } from '../../runtime/errors.js';
 
 /** A JSON Schema (2020-12) or OpenAPI object, as plain JSON. */
 export type Json = { [key: string]: unknown };
@@ -9,7 +7,7 @@ export type Json = { [key: string]: unknown };
 export const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
 
 /** Every stable code an error body may carry: the edge's, the dependencies' and processing's (which reach clients through a webhook's `lastError`). */
-const ALL_ERROR_CODES: readonly string[] = [...Object.values(ErrorCodes), ...Object.values(DepErrorCodes), ...Object.values(ProcessingErrorCodes)];
+const ALL_ERROR_CODES: readonly string[] = Object.values(ErrorCodes);
 
 const int = { type: 'integer', minimum: 0 };
 const str = { type: 'string' };

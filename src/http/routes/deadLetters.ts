@@ -1,10 +1,10 @@
 import type Router from '@koa/router';
 import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
-import { refuse } from '../../ingest/ingestError.js';
+import { refuse } from '../../errors/ingestError.js';
 import { DeadLetterStore } from '../../processing/deadLetters/deadLetterStore.js';
 import { KvWriter } from '../../store/kvWriter.js';
-import type { NatsLink } from '../../stream/connection.js';
+import type { NatsLink } from '../../bus/connection.js';
 import { requireAdmin } from '../adminAuth.js';
 
 function positiveInt(name: string, raw: unknown, fallback?: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { LinkState } from '../../stream/connection.js';
+import type { LinkState } from '../../bus/connection.js';
 
 /**
  * `GET /health`: 200 while the process runs.

@@ -2,10 +2,10 @@ import type Router from '@koa/router';
 import { Kvm, type KV } from '@nats-io/kv';
 import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
-import { refuse } from '../../ingest/ingestError.js';
+import { refuse } from '../../errors/ingestError.js';
 import { readStatus, STATUS_BUCKET, type WebhookStatus } from '../../store/webhookStatus.js';
 import type { SourceDefinition } from '../../sources/source.js';
-import type { NatsLink } from '../../stream/connection.js';
+import type { NatsLink } from '../../bus/connection.js';
 import { adminCheck } from '../adminAuth.js';
 
 /**

@@ -1,10 +1,10 @@
 import type { Router, RouterContext } from '@koa/router';
 import type { Middleware } from 'koa';
-import type { IngestConfig } from '../../config/env.js';
+import type { IngestConfig } from '../../serviceConfig.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import { isJsonContentType, parseJsonBody, readBody } from '../../ingest/body.js';
 import { bodyDeliveryId, deliveryId, eventType } from '../../ingest/deliveryId.js';
-import { refuse } from '../../ingest/ingestError.js';
+import { refuse } from '../../errors/ingestError.js';
 import type { SourceValidator } from '../../ingest/validator.js';
 import type { AcceptedWebhook, StoredWebhook } from '../../ingest/publisher.js';
 import { addSpanEvent } from '../../tracing/tracer.js';

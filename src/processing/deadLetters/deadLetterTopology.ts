@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { ensureConsumer, ensureStream } from '../../stream/ensure.js';
+import { ensureConsumer, ensureStream } from '../../bus/ensure.js';
 import { ADVISORIES_STREAM, ADVISORY_SUBJECTS, DEAD_LETTERS_STREAM, MOVER_CONSUMER } from './deadLetterNames.js';
 
 /**

@@ -1,0 +1,48 @@
+import type { SourceDefinition } from '../source.js';
+
+const text = (maxLength: number) => ({ type: 'string', maxLength });
+
+/**
+ * Order notifications shaped like a Discord webhook: an `embeds` array whose
+ * embeds carry the order as `description` lines and/or `fields`.
+ */
+export const ordersSource: SourceDefinition = {
+  name: 'orders',
+  description: 'Discord-style order notifications (embeds with description lines and/or fields)',
+  schema: {
+    $id: 'webhook-relay/sources/orders',
+    type: 'object',
+    required: ['embeds'],
+    properties: {
+      content: { type: ['string', 'null'], maxLength: 2000 },
+      username: text(80),
+      embeds: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 10,
+        items: {
+          type: 'object',
+          anyOf: [{ required: ['description'] }, { required: ['fields'] }],
+          properties: {
+            author: {
+              type: 'object',
+              required: ['name'],
+              properties: { name: text(256), url: text(2048), icon_url: text(2048) },
+            },
+            title: text(256),
+            description: text(4096),
+            fields: {
+              type: 'array',
+              maxItems: 25,
+              items: {
+                type: 'object',
+                required: ['name', 'value'],
+                properties: { name: text(256), value: text(1024), inline: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
