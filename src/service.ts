@@ -2,9 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureClusterBuckets, DependencyOwnership, kvSessionStore, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, startDependencyActors, clusterScoped, forwardDeadlineMs, type ClusterBuckets, type DependencyActors, type SessionStore, type DependencyName } from './dependencies/mod.js';
 import { ensureBucket } from './bus/replicas.js';
+import { concurrencyOf } from './config/processing.js';
 import type { ServiceConfig } from './serviceConfig.js';
 import { ensureDeadLetterTopology } from './processing/deadLetters/deadLetterTopology.js';
-import { createHandlers } from './sources/pipelines.js';
 import type { SourceHandler } from './processing/handler.js';
 import { startEdge } from './http/edge.js';
 import { isEdgeProcess } from './edgeProcesses.js';
@@ -13,7 +13,7 @@ import { SourceValidator } from './ingest/validator.js';
 import type { Log } from './log.js';
 import { startProcessor, type Processor } from './processing/processor.js';
 import { ensureBuckets } from './store/buckets.js';
-import { sources } from './sources/registry.js';
+import { createPipelines, sources } from './sources/registry.js';
 import { NatsLink } from './bus/connection.js';
 import { WEBHOOKS_STREAM } from './bus/webhookNames.js';
 import { ensureWebhooksTopology, type SourceConsumerLimits } from './bus/webhookTopology.js';
@@ -70,7 +70,7 @@ function linkSessionStore(link: NatsLink, replicas: number): SessionStore {
 
 function consumerLimits(config: ServiceConfig): Map<string, SourceConsumerLimits> {
   return new Map(
-    [...sources.keys()].map((s) => [s, { maxDeliver: config.processing.maxDeliver, concurrency: config.processing.concurrency.get(s) ?? 10 }]),
+    [...sources.keys()].map((s) => [s, { maxDeliver: config.processing.maxDeliver, concurrency: concurrencyOf(config.processing, s) }]),
   );
 }
 
@@ -84,7 +84,7 @@ export async function startService(
   log: Log,
   natsUrl: string,
   roles: ServiceRoles = { edge: true, processing: true },
-  pipelines: ReadonlyMap<string, SourceHandler> = createHandlers(config.processing),
+  pipelines: ReadonlyMap<string, SourceHandler> = createPipelines(config.processing),
 ): Promise<RunningService> {
   const validator = new SourceValidator(sources.values());
   let clusterBuckets: ClusterBuckets | undefined;

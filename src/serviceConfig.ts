@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { LevelWithSilent } from 'pino';
-import { sources, secretVariable } from './sources/registry.js';
+import { sources } from './sources/registry.js';
 import { loadClusterConfig, type ClusterConfig } from './config/cluster.js';
 import { loadDependenciesConfig, type DependenciesConfig } from './dependencies/mod.js';
 import { loadNatsClientConfig, parseNatsUrl, type NatsClientConfig } from './config/natsClient.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './config/parse.js';
-import { loadSignatureConfig, MIN_SIGNED_DUPLICATE_WINDOW_MS, type SourceSignature } from './config/signatures.js';
+import { loadSignatureConfig, secretVariable, MIN_SIGNED_DUPLICATE_WINDOW_MS, type SourceSignature } from './config/signatures.js';
 import { loadProcessingConfig, type ProcessingConfig } from './config/processing.js';
 import { loadProtectionConfig, type ProtectionConfig } from './config/protection.js';
 import type { Secret } from './config/secret.js';

@@ -1,5 +1,8 @@
 import { ConfigError, durationListVar, intVar, readVar, type Env } from './parse.js';
 
+/** Webhooks of a source processed at once unless `<SOURCE>_CONCURRENCY` says otherwise. */
+const DEFAULT_SOURCE_CONCURRENCY = 10;
+
 /** Settings of the consumers, retries and admin routes. */
 export interface ProcessingConfig {
   /** `<SOURCE>_CONCURRENCY`: messages in flight per source @default 10 */
@@ -25,7 +28,7 @@ export interface ProcessingConfig {
 export function loadProcessingConfig(env: Env, sources: Iterable<string>): ProcessingConfig {
   const concurrency = new Map<string, number>();
   for (const s of sources) {
-    concurrency.set(s, intVar(env, `${s.toUpperCase().replace(/-/g, '_')}_CONCURRENCY`, 10, { min: 1, max: 1000 }));
+    concurrency.set(s, intVar(env, `${s.toUpperCase().replace(/-/g, '_')}_CONCURRENCY`, DEFAULT_SOURCE_CONCURRENCY, { min: 1, max: 1000 }));
   }
   const retryBackoffMs = durationListVar(env, 'RETRY_BACKOFF', [1000, 5000, 30_000, 120_000]);
   if (retryBackoffMs.length === 0) throw new ConfigError('RETRY_BACKOFF', 'must list at least one duration');
@@ -40,4 +43,9 @@ export function loadProcessingConfig(env: Env, sources: Iterable<string>): Proce
     defaultKnowledgeBaseId: readVar(env, 'BOTPRESS_KB_ID'),
     reconcileIntervalMs: intVar(env, 'RECONCILE_INTERVAL_MS', 30_000, { min: 1000, max: 3_600_000 }),
   };
+}
+
+/** Webhooks of `source` processed at once (`<SOURCE>_CONCURRENCY`). */
+export function concurrencyOf(config: Pick<ProcessingConfig, 'concurrency'>, source: string): number {
+  return config.concurrency.get(source) ?? DEFAULT_SOURCE_CONCURRENCY;
 }

@@ -5,8 +5,12 @@ import {
   type SignatureScheme,
   type WebhookVerifier,
 } from '../signatures/index.js';
-import { secretVariable } from '../sources/registry.js';
 import { ConfigError, readVar, type Env } from './parse.js';
+
+/** The environment variable holding a source's signing secret (`WEBHOOK_SECRET_<SOURCE>`). */
+export function secretVariable(source: string): string {
+  return `WEBHOOK_SECRET_${source.toUpperCase().replace(/-/g, '_')}`;
+}
 
 /** How one source's signatures are checked, built once at start. */
 export interface SourceSignature {

@@ -1,6 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { SourceDefinition } from '../sources/source.js';
 import { refuse } from '../errors/ingestError.js';
 
 // ajv-formats is CommonJS; its callable export sits on `default` under NodeNext.
@@ -20,7 +19,7 @@ const MAX_REPORTED = 20;
 export class SourceValidator {
   private readonly validators = new Map<string, ValidateFunction>();
 
-  constructor(sources: Iterable<SourceDefinition>) {
+  constructor(sources: Iterable<{ readonly name: string; readonly schema: AnySchemaObject }>) {
     const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
     addFormats(ajv);
     for (const s of sources) this.validators.set(s.name, ajv.compile(s.schema));

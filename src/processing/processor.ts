@@ -1,3 +1,4 @@
+import { concurrencyOf } from '../config/processing.js';
 import { Kvm } from '@nats-io/kv';
 import type { ServiceConfig } from '../serviceConfig.js';
 import { DeadLetterMover } from './deadLetters/deadLetterMover.js';
@@ -59,7 +60,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
         processor,
         deps: o.actors.deps,
         gate: handler.needs.length > 0 ? o.actors.runtime : undefined,
-        concurrency: config.processing.concurrency.get(handler.source) ?? 10,
+        concurrency: concurrencyOf(config.processing, handler.source),
         log,
       }),
   );

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { SourceValidator } from '../../src/ingest/validator.js';
-import { audiobooksSource } from '../../src/sources/audiobooks/schema.js';
-import { ordersSource } from '../../src/sources/orders/schema.js';
-import { pagesSource } from '../../src/sources/pages/schema.js';
-import { secretVariable, sources } from '../../src/sources/registry.js';
+import { audiobooksSource } from '../../src/sources/audiobooks/audiobooks.js';
+import { ordersSource } from '../../src/sources/orders/orders.js';
+import { pagesSource } from '../../src/sources/pages/pages.js';
+import { secretVariable } from '../../src/config/signatures.js';
+import { createPipelines, sources } from '../../src/sources/registry.js';
+import { defineSource } from '../../src/sources/source.js';
 import { SOURCE_NAME_PATTERN } from '../../src/sources/source.js';
 import { ORDER_BODY } from '../helpers/service.js';
 
@@ -33,6 +35,26 @@ describe('source registry', () => {
   it('gives every source a name that is a NATS subject token and a consumer name', () => {
     for (const name of sources.keys()) expect(name).to.match(SOURCE_NAME_PATTERN);
     for (const bad of ['Orders', 'with.dot', 'with space', '9lives', '*', '>', 'x'.repeat(33)]) expect(bad).to.not.match(SOURCE_NAME_PATTERN);
+  });
+
+  it('gives every source a pipeline for itself that needs only dependencies the service runs', () => {
+    const pipelines = createPipelines({ defaultKnowledgeBaseId: undefined });
+    expect([...pipelines.keys()]).to.deep.equal([...sources.keys()]);
+    expect(pipelines.get('audiobooks')!.needs).to.deep.equal(['audnex', 'mam']);
+  });
+
+  it('refuses to start with a pipeline that needs a dependency the service does not run, or handles another source', () => {
+    const needsGhost = defineSource({ name: 'ghosts', description: 'x', schema: { type: 'object' }, pipeline: () => ({ source: 'ghosts', needs: ['ghostbusters' as never], handle: async () => [] }) });
+    expect(() => createPipelines({ defaultKnowledgeBaseId: undefined }, [needsGhost])).to.throw("source 'ghosts' needs dependencies the service does not run: ghostbusters");
+    const misfiled = defineSource({ name: 'ghosts', description: 'x', schema: { type: 'object' }, pipeline: () => ({ source: 'orders', needs: [], handle: async () => [] }) });
+    expect(() => createPipelines({ defaultKnowledgeBaseId: undefined }, [misfiled])).to.throw("source 'ghosts' has the pipeline of 'orders'");
+  });
+
+  it('accepts exactly the ASINs Audnex accepts: the schema and the dependency share one rule', () => {
+    expect(check('audiobooks', { asin: 'B08G9PRS1K' })).to.equal('ok');
+    expect(check('audiobooks', { asin: '125025973X' })).to.equal('ok');
+    // Ten capitals and digits, but not an ASIN Audnex knows how to look up.
+    expect(check('audiobooks', { asin: 'A08G9PRS1K' })).to.deep.equal(['/asin pattern']);
   });
 
   it('names the secret variable after the source', () => {

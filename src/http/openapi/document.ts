@@ -1,7 +1,7 @@
 import { ErrorCodes as E } from '../../errors/codes.js';
 import { DELIVERY_ID_HEADERS, EVENT_TYPE_HEADERS } from '../../ingest/deliveryId.js';
 import { signatureSchemes } from '../../signatures/index.js';
-import { secretVariable } from '../../sources/registry.js';
+import { secretVariable } from '../../config/signatures.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import { statusPageFiles } from '../routes/statusPage.js';
 import { componentHeaders, componentSchemas, errorResponse, jsonResponse, ref, type Json } from './schemas.js';

@@ -1,13 +1,7 @@
 import type { AudnexBook, MamTorrent } from '../../dependencies/mod.js';
 import type { SourceHandler } from '../../processing/handler.js';
 import { unprocessable } from '../../processing/processingError.js';
-
-/** An `audiobooks` webhook (validated by its source schema). */
-export interface AudiobookRequest {
-  asin?: string;
-  title?: string;
-  author?: string;
-}
+import type { AudiobooksWebhook } from './schema.js';
 
 /** The stored record: Audnex metadata and MAM candidates for one book. */
 export interface AudiobookRecord {
@@ -38,7 +32,7 @@ function titleAuthorKey(title: string, author: string | undefined): string {
  * given) and MAM search candidates (title/author from Audnex, else from the
  * payload) → one record, keyed by ASIN or by normalised title and author.
  */
-export const audiobooksHandler: SourceHandler<AudiobookRequest, AudiobookRecord> = {
+export const audiobooksPipeline: SourceHandler<AudiobooksWebhook, AudiobookRecord> = {
   source: 'audiobooks',
   needs: ['audnex', 'mam'],
   async handle(payload, deps, meta) {

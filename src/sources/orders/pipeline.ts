@@ -1,6 +1,7 @@
 import type { SourceHandler } from '../../processing/handler.js';
 import { unprocessable } from '../../processing/processingError.js';
-import { parseOrderEmbed, type Order, type OrderEmbed } from './orderParser.js';
+import { parseOrderEmbed, type Order } from './orderParser.js';
+import type { OrdersWebhook } from './schema.js';
 
 /** A stored order: the parsed order and where it came from. */
 export interface OrderRecord extends Order {
@@ -13,7 +14,7 @@ export interface OrderRecord extends Order {
  * number. Needs no dependency. An embed without an order number is a
  * permanent failure.
  */
-export const ordersHandler: SourceHandler<{ embeds: OrderEmbed[] }, OrderRecord> = {
+export const ordersPipeline: SourceHandler<OrdersWebhook, OrderRecord> = {
   source: 'orders',
   needs: [],
   async handle(payload, _deps, meta) {

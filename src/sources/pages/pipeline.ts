@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SourceHandler } from '../../processing/handler.js';
 import { ProcessingError, ProcessingErrorCodes, unprocessable } from '../../processing/processingError.js';
-
-/** A `pages` webhook (validated by its source schema). */
-export interface PageRequest {
-  url: string;
-  knowledgeBaseId?: string;
-}
+import type { PagesWebhook } from './schema.js';
 
 /** What OpenAI extracts from a business's page. */
 export interface BusinessInfo {
@@ -86,7 +81,7 @@ function markdown(url: string, title: string, info: BusinessInfo, text: string):
  * knowledge-base file, indexing awaited → one record by URL.
  * @param defaultKnowledgeBaseId used when the webhook names none (`BOTPRESS_KB_ID`)
  */
-export function pagesHandler(defaultKnowledgeBaseId: string | undefined): SourceHandler<PageRequest, PageRecord> {
+export function pagesPipeline(defaultKnowledgeBaseId: string | undefined): SourceHandler<PagesWebhook, PageRecord> {
   return {
     source: 'pages',
     needs: ['browser', 'openai', 'botpress'],

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createHandlers } from '../../../src/sources/pipelines.js';
+import { createPipelines } from '../../../src/sources/registry.js';
 import type { RunningService } from '../../../src/service.js';
 import { TestNats } from '../../helpers/natsServer.js';
 import { postWebhook, startTestService } from '../../helpers/service.js';
@@ -56,7 +56,7 @@ describe('BROWSER_SCOPE=cluster: a scrape forwarded to the browser owner', funct
     // The owner pulls no pages itself (no pages pipeline), so every scrape reaches it from the caller over NATS.
     owner = await startTestService(nats, { ...env, INSTANCE_ID: 'browser-owner' }, { edge: true, processing: true }, new Map());
     await waitFor('the owner to own the browser', () => owner.ownership!.isOwner('browser'), { timeoutMs: 20_000 });
-    caller = await startTestService(nats, { ...env, INSTANCE_ID: 'browser-caller' }, { edge: true, processing: true }, createHandlers({ defaultKnowledgeBaseId: 'kb-default' }));
+    caller = await startTestService(nats, { ...env, INSTANCE_ID: 'browser-caller' }, { edge: true, processing: true }, createPipelines({ defaultKnowledgeBaseId: 'kb-default' }));
   });
 
   after(async () => {
