@@ -17,52 +17,40 @@
  * @type {Layer[]}
  */
 const LAYERS = [
-  { name: 'main', path: '^src/main\\.ts$', what: 'process entry: config, local nats-server, edge workers, signals' },
-  { name: 'service', path: '^src/service\\.ts$', what: 'wires the HTTP edge, processing and the dependency actors to the NATS link' },
-  { name: 'edgeWorkers', path: '^src/edgeWorkers\\.ts$', what: 'the process model: the HTTP edge in several processes' },
+  { name: 'main', path: '^src/main\\.ts$', what: 'process entry: config, local nats-server, edge processes, signals' },
+  { name: 'service', path: '^src/service\\.ts$', what: 'wires the HTTP edge, processing and the dependencies to the NATS link' },
+  { name: 'serviceConfig', path: '^src/serviceConfig\\.ts$', what: 'the whole configuration, read once from the environment' },
+  { name: 'edgeProcesses', path: '^src/edgeProcesses\\.ts$', what: 'the process model: the HTTP edge in several processes' },
   { name: 'http', path: '^src/http/', what: 'the HTTP edge: Koa app, error mapping, routes, ingest protection, status page' },
   { name: 'ops', path: '^src/ops/', what: 'stats, actor states, Prometheus metrics, the live feed' },
-  { name: 'handlers', path: '^src/handlers/', what: 'one pipeline per source, over typed dependency handles' },
+  { name: 'sources', path: '^src/sources/', what: 'one folder per webhook source: schema, the type derived from it, pipeline; one registry' },
   { name: 'processing', path: '^src/processing/', what: 'after the publish ack: pull consumers, retries, dead letters' },
-  // Outside both columns below, like processing: it keeps dependency-owner
-  // leases in KV buckets it creates through stream (and config's replica count).
-  { name: 'cluster', path: '^src/cluster/', what: 'dependency-owner leases across instances and their KV buckets' },
-  // Two columns below processing and cluster: the message path (ingest → store → stream)
-  // and the dependency path (actors → runtime). See `columns-apart`.
-  { name: 'ingest', path: '^src/ingest/(?!signatures/|ingestError\\.ts$)', what: 'accepting a webhook: body, delivery id, schema, publisher' },
+  { name: 'dependencies', path: '^src/dependencies/', what: 'one folder per dependency, the actor runtime and ownership across instances, one registry, one public face (mod.ts)' },
+  { name: 'ingest', path: '^src/ingest/', what: 'accepting a webhook: body, delivery id, schema check, publisher' },
   { name: 'store', path: '^src/store/', what: 'the KV status and result store shared by edge, processing and admin routes' },
-  { name: 'stream', path: '^src/stream/', what: 'NATS connection, the WEBHOOKS stream, its consumers, publish with ack' },
-  { name: 'actors', path: '^actors/', what: 'one dependency actor per file, reached through actors/index.ts' },
-  { name: 'runtime', path: '^src/runtime/', what: 'the dependency-actor runtime: mailbox, rate limit, breaker, supervisor' },
-  // Used by the edge, the message path, processing and the runtime alike, so
-  // below both columns; it imports only the OpenTelemetry API and SDK.
+  { name: 'bus', path: '^src/bus/', what: 'the map of the bus (every name), its topology, the NATS connection, publish with ack' },
   { name: 'tracing', path: '^src/tracing/', what: 'OpenTelemetry: the SDK started from OTEL_* variables, span helpers, trace context in NATS headers' },
-  // The foundation every layer may use.
-  { name: 'config', path: '^src/config/', what: 'environment parsing into one validated config object' },
-  // Below config, as `sources` is: config turns WEBHOOK_SIGNATURE_<SOURCE> and
-  // WEBHOOK_SECRET_<SOURCE> into each source's verifier at start, so that an
-  // unknown scheme or a secret the scheme cannot use fails as a ConfigError
-  // naming the variable. That needs the scheme table itself, not just its
-  // names. The table uses only node:crypto, the providers' packages and
-  // IngestError (which uses only errors/), so nothing in it reaches above
-  // config; the rest of ingest stays where it is.
-  { name: 'signatures', path: '^src/ingest/(signatures/|ingestError\\.ts$)', what: 'the webhook signature schemes, one per provider, and the IngestError they refuse with' },
-  { name: 'sources', path: '^src/sources/', what: 'one file per webhook source with its JSON Schema' },
+  { name: 'config', path: '^src/config/', what: 'environment parsing and the settings of each area' },
+  // Below config: it turns WEBHOOK_SIGNATURE_<SOURCE> into each source's verifier at start.
+  { name: 'signatures', path: '^src/signatures/', what: 'the webhook signature schemes, one per provider' },
   { name: 'nats', path: '^src/nats/', what: 'starting a local nats-server' },
+  { name: 'primitives', path: '^src/(backoff|tokenBucket)\\.ts$', what: 'capped exponential backoff and the token bucket, pure functions every limiter and retry uses' },
   { name: 'log', path: '^src/log\\.ts$', what: 'the pino logger' },
-  { name: 'errors', path: '^src/errors/', what: 'ServiceError and the stable error codes' },
+  { name: 'errors', path: '^src/errors/', what: 'ServiceError, IngestError and every stable error code' },
 ];
 
-/** Paths of the message column and of the dependency column (see LAYERS). */
-const MESSAGE_COLUMN = ['^src/ingest/', '^src/store/', '^src/stream/'];
-const DEPENDENCY_COLUMN = ['^actors/', '^src/runtime/'];
+/** The public face of the dependencies: the only file of src/dependencies/ the rest of the service imports. */
+const DEPENDENCIES_FACE = '^src/dependencies/mod\\.ts$';
 
 /**
- * What actors may use of the runtime: defining a dependency, its caller and
- * errors, starting the runtime and its inspector. The machine, breaker,
+ * What a dependency's folder may use of the runtime: defining a dependency,
+ * its caller and errors, the call context. The machine, breaker,
  * supervisor, mailbox and buckets are internals.
  */
-const RUNTIME_PUBLIC = '^src/runtime/(definition|caller|errors|runtime|inspector)\\.ts$';
+const RUNTIME_PUBLIC = '^src/dependencies/runtime/(definition|caller|errors|performCall)\\.ts$';
+
+/** Each dependency's own folder. */
+const DEPENDENCY_FOLDERS = '^src/dependencies/(audnex|mam|openai|botpress|browser|http)/';
 
 /** @type {import('dependency-cruiser').IForbiddenRuleType[]} */
 const layerRules = LAYERS.map((layer, i) => ({
@@ -85,32 +73,25 @@ module.exports = {
       to: {},
     },
     {
-      name: 'columns-apart',
-      comment: 'The message path (ingest, store, stream) and the dependency path (actors, runtime) do not import each other; processing joins them.',
+      name: 'dependencies-through-face',
+      comment: 'Outside src/dependencies/, the service reaches the dependencies only through dependencies/mod.ts.',
       severity: 'error',
-      from: { path: MESSAGE_COLUMN },
-      to: { path: DEPENDENCY_COLUMN },
+      from: { path: '^src/', pathNot: '^src/dependencies/' },
+      to: { path: '^src/dependencies/', pathNot: DEPENDENCIES_FACE },
     },
     {
-      name: 'columns-apart-reverse',
-      comment: 'The dependency path (actors, runtime) does not import the message path (ingest, store, stream).',
+      name: 'dependency-folders-through-runtime-surface',
+      comment: `A dependency's folder uses the runtime's public files only (${RUNTIME_PUBLIC}), not its internals.`,
       severity: 'error',
-      from: { path: DEPENDENCY_COLUMN },
-      to: { path: MESSAGE_COLUMN },
+      from: { path: DEPENDENCY_FOLDERS },
+      to: { path: '^src/dependencies/runtime/', pathNot: RUNTIME_PUBLIC },
     },
     {
-      name: 'actors-through-runtime-surface',
-      comment: `Actors use the runtime's public files only (${RUNTIME_PUBLIC}), not its internals.`,
+      name: 'dependency-folders-apart',
+      comment: 'A dependency folder does not import another (the registry wires one to another), except the shared HTTP helpers and the browser pieces MAM\'s login uses.',
       severity: 'error',
-      from: { path: '^actors/' },
-      to: { path: '^src/runtime/', pathNot: RUNTIME_PUBLIC },
-    },
-    {
-      name: 'actors-through-index',
-      comment: 'src/ reaches the dependency actors only through actors/index.ts (typed handles and what they return).',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { path: '^actors/', pathNot: '^actors/index\\.ts$' },
+      from: { path: '^src/dependencies/(audnex|mam|openai|botpress)/' },
+      to: { path: '^src/dependencies/(audnex|mam|openai|botpress)/', pathNot: '^src/dependencies/$1/' },
     },
     {
       name: 'no-circular',
@@ -128,9 +109,9 @@ module.exports = {
     },
     {
       name: 'not-to-test',
-      comment: 'The service and its actors never import test code. Tests and benchmarks may (benchmarks reuse the stub servers).',
+      comment: 'The service never imports test code. Tests and benchmarks may (benchmarks reuse the stub servers).',
       severity: 'error',
-      from: { path: ['^src/', '^actors/'] },
+      from: { path: '^src/' },
       to: { path: '^test/' },
     },
     {
@@ -142,9 +123,9 @@ module.exports = {
     },
     {
       name: 'not-to-dev-dep',
-      comment: 'The service and actors run with production dependencies only.',
+      comment: 'The service runs with production dependencies only.',
       severity: 'error',
-      from: { path: ['^src/', '^actors/'] },
+      from: { path: '^src/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
   ],

@@ -22,11 +22,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { freePort, startLocalNats } from '../src/nats/localServer.js';
 import { PublishAckMux } from '../src/bus/ackMux.js';
-import { ensureWebhooksTopology } from '../src/bus/webhookTopology.js';
-import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../src/bus/webhookNames.js';
-import { ensureBuckets } from '../src/store/buckets.js';
+import { ensureWebhooksTopology, ensureBuckets } from '../src/bus/topology.js';
 import { KvWriter } from '../src/store/kvWriter.js';
-import { queuedMarker, STATUS_BUCKET, statusKey, type WebhookStatus } from '../src/store/webhookStatus.js';
+import { queuedMarker, statusKey, type WebhookStatus } from '../src/store/webhookStatus.js';
+import { Buckets, WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../src/bus/names.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const opsPerRound = Number(process.env.BENCH_OPS ?? 10_000);
@@ -124,7 +123,7 @@ async function main(): Promise<void> {
     await ensureBuckets(plain, ['orders'], { statusTtlMs: 3_600_000, replicas: 1 });
     const purge = async () => {
       await jsm.streams.purge(WEBHOOKS_STREAM);
-      await jsm.streams.purge(`KV_${STATUS_BUCKET}`);
+      await jsm.streams.purge(`KV_${Buckets.status}`);
     };
 
     const js = jetstream(lean);
@@ -150,7 +149,7 @@ async function main(): Promise<void> {
       purge,
     );
 
-    const kv = await new Kvm(lean).open(STATUS_BUCKET);
+    const kv = await new Kvm(lean).open(Buckets.status);
     await compare(
       'status writes',
       {

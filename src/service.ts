@@ -1,10 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ensureClusterBuckets, DependencyOwnership, kvSessionStore, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, startDependencyActors, clusterScoped, forwardDeadlineMs, type ClusterBuckets, type DependencyActors, type SessionStore, type DependencyName } from './dependencies/mod.js';
-import { ensureBucket } from './bus/replicas.js';
+import { DependencyOwnership, kvSessionStore, startDependencyActors, clusterScoped, forwardDeadlineMs, type DependencyActors, type DependencyName } from './dependencies/mod.js';
 import { concurrencyOf } from './config/processing.js';
 import type { ServiceConfig } from './serviceConfig.js';
-import { ensureDeadLetterTopology } from './processing/deadLetters/deadLetterTopology.js';
 import type { SourceHandler } from './processing/handler.js';
 import { startEdge } from './http/edge.js';
 import { isEdgeProcess } from './edgeProcesses.js';
@@ -12,11 +10,10 @@ import { createOperatingView, type OperatingView } from './ops/operatingView.js'
 import { SourceValidator } from './ingest/validator.js';
 import type { Log } from './log.js';
 import { startProcessor, type Processor } from './processing/processor.js';
-import { ensureBuckets } from './store/buckets.js';
 import { createPipelines, sources } from './sources/registry.js';
 import { NatsLink } from './bus/connection.js';
-import { WEBHOOKS_STREAM } from './bus/webhookNames.js';
-import { ensureWebhooksTopology, type SourceConsumerLimits } from './bus/webhookTopology.js';
+import { ensureTopology, type SourceConsumerLimits, type TopologyBuckets } from './bus/topology.js';
+import { WEBHOOKS_STREAM } from './bus/names.js';
 
 /** Which parts a process runs. */
 export interface ServiceRoles {
@@ -58,16 +55,6 @@ export interface RunningService {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** The `sessions` KV bucket, reached once the NATS link is ready. */
-function linkSessionStore(link: NatsLink, replicas: number): SessionStore {
-  let store: SessionStore | undefined;
-  const get = async () => {
-    await link.whenReady();
-    return (store ??= kvSessionStore(link.nc!, { replicas }));
-  };
-  return { load: async () => (await get()).load(), save: async (cookie) => (await get()).save(cookie) };
-}
-
 function consumerLimits(config: ServiceConfig): Map<string, SourceConsumerLimits> {
   return new Map(
     [...sources.keys()].map((s) => [s, { maxDeliver: config.processing.maxDeliver, concurrency: concurrencyOf(config.processing, s) }]),
@@ -87,25 +74,22 @@ export async function startService(
   pipelines: ReadonlyMap<string, SourceHandler> = createPipelines(config.processing),
 ): Promise<RunningService> {
   const validator = new SourceValidator(sources.values());
-  let clusterBuckets: ClusterBuckets | undefined;
+  let buckets: TopologyBuckets | undefined;
   const link = NatsLink.start({
     servers: natsUrl,
     client: config.nats.client,
     log,
     leaderOf: WEBHOOKS_STREAM,
     // Every stream and bucket at NATS_REPLICAS copies; a count the cluster cannot keep stops the service.
-    onConnect: async ({ jsm, nc }) => {
+    onConnect: async (connection) => {
       const { nats } = config;
       const { replicas } = config.cluster;
-      await ensureWebhooksTopology(
-        jsm,
-        { duplicateWindowMs: config.ingest.duplicateWindowMs, maxBytes: nats.streamMaxBytes, maxMsgs: nats.streamMaxMsgs, replicas },
-        consumerLimits(config),
-      );
-      await ensureDeadLetterTopology(jsm, { maxBytes: nats.deadLettersMaxBytes, replicas });
-      await ensureBuckets(nc, sources.keys(), { statusTtlMs: nats.statusTtlMs, replicas });
-      await ensureBucket(nc, SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, replicas);
-      clusterBuckets = await ensureClusterBuckets(nc, replicas);
+      buckets = await ensureTopology(connection, {
+        webhooks: { duplicateWindowMs: config.ingest.duplicateWindowMs, maxBytes: nats.streamMaxBytes, maxMsgs: nats.streamMaxMsgs, replicas },
+        consumers: consumerLimits(config),
+        deadLetters: { maxBytes: nats.deadLettersMaxBytes },
+        buckets: { statusTtlMs: nats.statusTtlMs, replicas },
+      });
     },
   });
 
@@ -145,7 +129,11 @@ export async function startService(
     ? await startDependencyActors(config.dependencies, {
         log,
         forbiddenPorts: [port],
-        sessions: linkSessionStore(link, config.cluster.replicas),
+        // Opened by the topology once NATS is ready.
+        sessions: kvSessionStore(async () => {
+          await link.whenReady();
+          return buckets!.sessions;
+        }),
         inspectHost: config.ingest.host,
         cluster: { deferred: scoped, routeCalls: ownership.routeCalls, remoteBreaker: ownership.remoteBreaker },
       })
@@ -166,7 +154,7 @@ export async function startService(
     actors && ownership
       ? link
           .whenUsable()
-          .then((usable) => (usable ? ownership.start(link.nc!, clusterBuckets!, actors.runtime) : undefined))
+          .then((usable) => (usable ? ownership.start(link.nc!, buckets!, actors.runtime) : undefined))
           .catch((e: unknown) => log.error({ err: e }, 'dependency ownership did not start'))
       : undefined;
   let processor: Processor | undefined;

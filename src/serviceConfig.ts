@@ -3,69 +3,15 @@ import type { LevelWithSilent } from 'pino';
 import { sources } from './sources/registry.js';
 import { loadClusterConfig, type ClusterConfig } from './config/cluster.js';
 import { loadDependenciesConfig, type DependenciesConfig } from './dependencies/mod.js';
-import { loadNatsClientConfig, parseNatsUrl, type NatsClientConfig } from './config/natsClient.js';
+import { loadNatsClientConfig, parseNatsUrl } from './config/natsClient.js';
+import type { IngestConfig } from './config/ingest.js';
+import type { NatsConfig } from './config/nats.js';
 import { ConfigError, durationVar, enumVar, intVar, readVar, type Env } from './config/parse.js';
 import { loadSignatureConfig, secretVariable, MIN_SIGNED_DUPLICATE_WINDOW_MS, type SourceSignature } from './config/signatures.js';
 import { loadProcessingConfig, type ProcessingConfig } from './config/processing.js';
 import { loadProtectionConfig, type ProtectionConfig } from './config/protection.js';
-import type { Secret } from './config/secret.js';
 import { readStoreKey } from './config/storeKey.js';
 
-/** Settings of the HTTP edge and the ingest path. */
-export interface IngestConfig {
-  /** `PORT` @default 3000 */
-  port: number;
-  /** `HOST` @default undefined (all interfaces) */
-  host: string | undefined;
-  /** `SERVICE_ROLE`: `all` (edge and processing), `edge` (only the HTTP edge) or `worker` (only processing) @default 'all' */
-  role: 'all' | 'edge' | 'worker';
-  /** `INGEST_WORKERS`: edge processes (HTTP) sharing the port @default CPU cores, at most 4 */
-  edgeProcesses: number;
-  /** `MAX_BODY_BYTES` @default 1048576 */
-  maxBodyBytes: number;
-  /**
-   * `DUPLICATE_WINDOW` in ms; at least {@link MIN_SIGNED_DUPLICATE_WINDOW_MS}
-   * while any source has a secret, so a signed request cannot be stored twice.
-   * @default 600000
-   */
-  duplicateWindowMs: number;
-  /**
-   * `INGEST_PUBLISH_DEADLINE` in ms: how long a webhook's publish is retried
-   * while the stream has no leader, no quorum or no connection, before the
-   * sender gets `503`; 0 answers at once.
-   * @default 8000 (below GitHub's 10 s)
-   */
-  publishDeadlineMs: number;
-  /** Sources that require a signature (`WEBHOOK_SECRET_<SOURCE>`), with their scheme and verifier. */
-  signatures: ReadonlyMap<string, SourceSignature>;
-}
-
-/** Settings of the NATS connection and the `WEBHOOKS` stream. */
-export interface NatsConfig {
-  /**
-   * `NATS_URL` without the credentials it may carry (those are in
-   * {@link NatsConfig.client}); undefined starts a local nats-server from nats.conf.
-   */
-  url: string | undefined;
-  /** Authentication, TLS and inbox prefix of the NATS connection. */
-  client: NatsClientConfig;
-  /** `DATA_DIR`: where the local nats-server keeps its store @default './data' */
-  dataDir: string | undefined;
-  /**
-   * `NATS_STORE_KEY`, or the contents of `NATS_STORE_KEY_FILE`: encrypts the
-   * local nats-server's JetStream store (never set together with `NATS_URL`)
-   * @default undefined (the store is not encrypted)
-   */
-  storeKey: Secret | undefined;
-  /** `WEBHOOKS_MAX_BYTES` @default 1073741824 (1 GiB) */
-  streamMaxBytes: number;
-  /** `WEBHOOKS_MAX_MSGS`; -1 is unlimited @default -1 */
-  streamMaxMsgs: number;
-  /** `DEAD_LETTERS_MAX_BYTES` @default 1073741824 (1 GiB) */
-  deadLettersMaxBytes: number;
-  /** `STATUS_TTL`: how long per-webhook statuses are kept, in ms @default 7 days */
-  statusTtlMs: number;
-}
 
 /** The whole validated configuration, read once at start. */
 export interface ServiceConfig {

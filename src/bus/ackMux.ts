@@ -1,12 +1,4 @@
-import {
-  ClosedConnectionError,
-  DrainingConnectionError,
-  InvalidArgumentError,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node';
+import { ClosedConnectionError, DrainingConnectionError, InvalidArgumentError, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { connectionInbox } from './clientOptions.js';
 
 /** JetStream's answer to a publish. */

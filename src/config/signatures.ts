@@ -1,10 +1,4 @@
-import {
-  DEFAULT_SIGNATURE_SCHEME,
-  SIGNATURE_TOLERANCE_S,
-  signatureSchemes,
-  type SignatureScheme,
-  type WebhookVerifier,
-} from '../signatures/index.js';
+import { DEFAULT_SIGNATURE_SCHEME, SIGNATURE_TOLERANCE_S, signatureSchemes, type SignatureScheme, type WebhookVerifier } from '../signatures/index.js';
 import { ConfigError, readVar, type Env } from './parse.js';
 
 /** The environment variable holding a source's signing secret (`WEBHOOK_SECRET_<SOURCE>`). */

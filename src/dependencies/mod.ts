@@ -7,11 +7,10 @@
 export type { AudnexBook } from './audnex/schemas.js';
 export { AUDNEX_ASIN } from './audnex/audnex.js';
 export type { MamTorrent } from './mam/schemas.js';
-export { SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, kvSessionStore, type SessionStore } from './mam/session.js';
+export { kvSessionStore } from './mam/session.js';
 export { clusterScoped, forwardDeadlineMs, loadDependenciesConfig, DEPENDENCY_NAMES, type DependenciesConfig, type DependencyName } from './registry.js';
 export { startDependencyActors, type DependencyActors, type Deps } from './start.js';
-export { ACTORS_SUBJECT, dependencyStatusProperties, dependencyStatusRequired, instanceIdSchema, isInstanceActors, type InstanceActors } from './ownership/actorsDirectory.js';
-export { ensureClusterBuckets, type ClusterBuckets } from './ownership/buckets.js';
+export { dependencyStatusProperties, dependencyStatusRequired, instanceIdSchema, isInstanceActors, type InstanceActors } from './ownership/actorsDirectory.js';
 export { DependencyOwnership } from './ownership/ownership.js';
 export type { BreakerState } from './runtime/breaker.js';
 export type { DepEvent, DepEventListener } from './runtime/dependencyEvents.js';

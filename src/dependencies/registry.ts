@@ -1,17 +1,17 @@
 import { flagVar, intVar, type Env } from '../config/parse.js';
 import type { Log } from '../log.js';
 import { audnexDependency } from './audnex/audnex.js';
-import { AUDNEX_DEFAULTS, readAudnexSettings } from './audnex/settings.js';
+import { readAudnexSettings } from './audnex/settings.js';
 import { botpressDependency } from './botpress/botpress.js';
-import { BOTPRESS_DEFAULTS, readBotpressSettings } from './botpress/settings.js';
+import { readBotpressSettings } from './botpress/settings.js';
 import { browserDependency } from './browser/browser.js';
 import { createLoginBrowser } from './browser/loginBrowser.js';
-import { BROWSER_DEFAULTS, readBrowserSettings, type BrowserSettings } from './browser/settings.js';
+import { readBrowserSettings, type BrowserSettings } from './browser/settings.js';
 import { mamDependency } from './mam/mam.js';
 import type { SessionStore } from './mam/session.js';
-import { MAM_DEFAULTS, readMamSettings } from './mam/settings.js';
+import { readMamSettings } from './mam/settings.js';
 import { openaiDependency } from './openai/openai.js';
-import { OPENAI_DEFAULTS, readOpenAISettings } from './openai/settings.js';
+import { readOpenAISettings } from './openai/settings.js';
 import type { DependencyDefinition } from './runtime/definition.js';
 
 /** What the definitions need from the rest of the service. */
@@ -33,10 +33,8 @@ export type DependencyScope = 'cluster' | 'instance' | 'configurable';
 /** One member of the registry: how to read its settings, its defaults, its scope and how to define its actor. */
 interface Member<S, D extends DependencyDefinition<unknown>> {
   readonly scope: DependencyScope;
-  /** Every setting's default (README's tables say why). */
-  readonly defaults: S;
   /**
-   * Reads its `<DEP>_*` variables.
+   * Reads its `<DEP>_*` variables over its defaults (its folder's `settings.ts`).
    * @throws ConfigError naming the first variable with a bad value.
    */
   read(env: Env): S;
@@ -55,11 +53,11 @@ const member = <S, D extends DependencyDefinition<unknown>>(m: Member<S, D>): Me
  * Every dependency the service runs, by name (= its actor's systemId): a new
  * dependency is one folder and one line here.
  */
-export const DEPENDENCIES = {
-  audnex: member({ scope: 'cluster', defaults: AUDNEX_DEFAULTS, read: readAudnexSettings, define: (s) => audnexDependency(s) }),
+const DEPENDENCIES = {
+  audnex: member({ scope: 'cluster', read: readAudnexSettings, define: (s) => audnexDependency(s) }),
   mam: member({
     scope: 'cluster',
-    defaults: MAM_DEFAULTS,
+   
     read: readMamSettings,
     define: (s, wiring, others) =>
       mamDependency(s, {
@@ -69,9 +67,9 @@ export const DEPENDENCIES = {
         log: wiring.log,
       }),
   }),
-  openai: member({ scope: 'cluster', defaults: OPENAI_DEFAULTS, read: readOpenAISettings, define: (s) => openaiDependency(s) }),
-  botpress: member({ scope: 'cluster', defaults: BOTPRESS_DEFAULTS, read: readBotpressSettings, define: (s) => botpressDependency(s) }),
-  browser: member({ scope: 'configurable', defaults: BROWSER_DEFAULTS, read: readBrowserSettings, define: (s, wiring) => browserDependency(s, { forbiddenPorts: wiring.forbiddenPorts }) }),
+  openai: member({ scope: 'cluster', read: readOpenAISettings, define: (s) => openaiDependency(s) }),
+  botpress: member({ scope: 'cluster', read: readBotpressSettings, define: (s) => botpressDependency(s) }),
+  browser: member({ scope: 'configurable', read: readBrowserSettings, define: (s, wiring) => browserDependency(s, { forbiddenPorts: wiring.forbiddenPorts }) }),
 };
 
 type Members = typeof DEPENDENCIES;
@@ -92,9 +90,6 @@ export interface InspectSettings {
 
 /** Every dependency's settings, read once at start, and the inspector's. */
 export type DependenciesConfig = DependencySettingsOf<Members> & { inspect: InspectSettings };
-
-/** Every dependency's defaults, by name. */
-export const DEPENDENCY_DEFAULTS = Object.fromEntries(DEPENDENCY_NAMES.map((n) => [n, DEPENDENCIES[n].defaults])) as DependencySettingsOf<Members>;
 
 /**
  * Reads every dependency's variables into one validated object.

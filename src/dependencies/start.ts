@@ -4,10 +4,6 @@ import { dependencyDefinitions, type DependenciesConfig, type DependencyDefiniti
 import { startDevInspector, type DevInspector } from './runtime/inspector.js';
 import { startDependencies, type DependencyRuntime, type HandlesOf, type StartDependenciesOptions } from './runtime/runtime.js';
 
-export type { AudnexBook } from './audnex/schemas.js';
-export type { MamTorrent } from './mam/schemas.js';
-export { SESSIONS_BUCKET, SESSIONS_BUCKET_OPTIONS, kvSessionStore, type SessionStore } from './mam/session.js';
-
 /** The typed handles handlers receive: `deps.audnex.getBook(asin)`. */
 export type Deps = HandlesOf<DependencyDefinitions>;
 

@@ -1,7 +1,9 @@
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ServiceConfig } from '../serviceConfig.js';
+import type { IngestConfig } from '../config/ingest.js';
+import type { ProcessingConfig } from '../config/processing.js';
+import type { ProtectionConfig } from '../config/protection.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import type { Log } from '../log.js';
 import type { OpsMetrics } from '../ops/metrics.js';
@@ -19,7 +21,8 @@ import { listenOn } from './listen.js';
 
 /** What the HTTP edge needs. */
 export interface EdgeOptions {
-  config: ServiceConfig;
+  /** The edge's settings, and the admin token of the admin routes. */
+  config: { ingest: IngestConfig; protection: ProtectionConfig; processing: Pick<ProcessingConfig, 'adminToken'> };
   log: Log;
   link: NatsLink;
   validator: SourceValidator;

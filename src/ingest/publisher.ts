@@ -4,10 +4,10 @@ import { isServiceError } from '../errors/serviceError.js';
 import { refuse, StreamUnavailableReasons as Reasons } from '../errors/ingestError.js';
 import { AckError, PublishAckMux } from '../bus/ackMux.js';
 import type { NatsLink } from '../bus/connection.js';
-import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../bus/webhookNames.js';
 import { queuedMarker } from '../store/webhookStatus.js';
 import { endSendSpan, markFailed, startSendSpan } from '../tracing/messagingSpans.js';
 import { addSpanEvent } from '../tracing/tracer.js';
+import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../bus/names.js';
 
 /** One webhook, as accepted at the HTTP edge. */
 export interface AcceptedWebhook {

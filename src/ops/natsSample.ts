@@ -1,7 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { DEAD_LETTERS_STREAM } from '../processing/deadLetters/deadLetterNames.js';
-import { WEBHOOKS_STREAM, webhookSubject } from '../bus/webhookNames.js';
 import type { StreamStats } from './stats.js';
+import { DEAD_LETTERS_STREAM, WEBHOOKS_STREAM, webhookSubject } from '../bus/names.js';
 
 /** A consumer's backlog. */
 export interface ConsumerBacklog {

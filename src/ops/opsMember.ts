@@ -3,9 +3,10 @@ import type { Log } from '../log.js';
 import type { IgnoredMessages } from './ignoredMessages.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
 import { isWatch } from './opsSchemas.js';
-import { decodeJson, OpsSubjects, type EventsBatch, type MemberRole, type MetricsReply, type Presence } from './opsSubjects.js';
+import { decodeJson, type EventsBatch, type MemberRole, type MetricsReply, type Presence } from './opsSubjects.js';
 import type { ProcessingOps } from './processingOps.js';
 import { RecentWindow } from './recentWindow.js';
+import { OpsSubjects } from '../bus/names.js';
 
 /** What {@link OpsMember} serves. */
 export interface OpsMemberOptions {

@@ -3,33 +3,6 @@ import type { LiveEvent } from './opsSource.js';
 import type { RecentGrowth } from './recentWindow.js';
 
 /**
- * The operating view's NATS subjects. Every process of every instance (edge
- * workers included) takes part, so that `/stats`, `/metrics`, `/actors` and
- * `/events` read the same way on one machine and across many. Operators may
- * listen with the nats CLI: `nats sub 'webhook-relay.ops.>'`.
- */
-export const OpsSubjects = {
-  /**
-   * Every process announces itself here every few seconds ({@link Presence}).
-   * A presence with a reply subject asks the others to answer with theirs:
-   * the answer shows a process answers, which a presence alone does not.
-   */
-  presence: 'webhook-relay.ops.presence',
-  /** Every process answers with its metrics ({@link MetricsReply}). */
-  metrics: 'webhook-relay.ops.metrics',
-  /** The processes of one instance answer with their metrics. */
-  instanceMetrics: (instance: string) => `webhook-relay.ops.metrics.${instance}`,
-  /** Every processing process answers with its latest notable events ({@link EventsBatch}). */
-  recent: 'webhook-relay.ops.recent',
-  /** Processes with `/events` clients say so here every few seconds ({@link Watch}). */
-  watch: 'webhook-relay.ops.watch',
-  /** A processing process's live-feed batches while someone watches ({@link EventsBatch}). */
-  events: (instance: string) => `webhook-relay.ops.events.${instance}`,
-  /** Every instance's live-feed batches. */
-  allEvents: 'webhook-relay.ops.events.*',
-} as const;
-
-/**
  * The payload of a request on the ops subjects: the asking process's member
  * id, so that it does not answer itself (it reads its own data directly).
  */

@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { AggregatorRegistry } from 'prom-client';
-import { ACTORS_SUBJECT, isInstanceActors, type InstanceActors } from '../dependencies/mod.js';
+import { isInstanceActors, type InstanceActors } from '../dependencies/mod.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { ServiceError } from '../errors/serviceError.js';
 import type { NatsLink } from '../bus/connection.js';
@@ -12,13 +12,14 @@ import { renderMetrics, type MetricsJson } from './metrics.js';
 import type { NatsSampler } from './natsSample.js';
 import type { OpsMember } from './opsMember.js';
 import { isEventsBatch, isMetricsReply } from './opsSchemas.js';
-import { decodeJson, OpsSubjects, type MetricsReply, type OpsRequest, type Presence, type Watch } from './opsSubjects.js';
+import { decodeJson, type MetricsReply, type OpsRequest, type Presence, type Watch } from './opsSubjects.js';
 import type { ActorsView, LiveEvent, LiveListener, OpsSource } from './opsSource.js';
 import type { ProcessingOps } from './processingOps.js';
 import { nearestRank } from './recentDurations.js';
 import { RECENT_WINDOW_MS } from './recentWindow.js';
 import type { OpsRoster } from './roster.js';
 import { processingCountersFrom, ingestCountersFrom, sumOf, type ServiceStats } from './stats.js';
+import { OpsSubjects } from '../bus/names.js';
 
 /** What {@link OpsView} reads from. */
 export interface OpsViewOptions {
@@ -213,7 +214,7 @@ export class OpsView implements OpsSource {
     let answers = new Map<string, InstanceActors>();
     if (nc) {
       const request = {
-        ...this.ask(ACTORS_SUBJECT),
+        ...this.ask(OpsSubjects.actors),
         known: runningProcessing,
         expected: runningProcessing,
         accepts: isInstanceActors,

@@ -2,7 +2,8 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { connectionInbox } from '../bus/clientOptions.js';
 import type { IgnoredMessages } from './ignoredMessages.js';
 import { isPresence } from './opsSchemas.js';
-import { decodeJson, OpsSubjects, type Presence } from './opsSubjects.js';
+import { decodeJson, type Presence } from './opsSubjects.js';
+import { OpsSubjects } from '../bus/names.js';
 
 /** Options of {@link OpsRoster}. */
 export interface OpsRosterOptions {

@@ -2,12 +2,10 @@ import { context, type Span } from '@opentelemetry/api';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Deps } from '../dependencies/mod.js';
 import { writeDeadLetter } from './deadLetters/deadLetterWriter.js';
-import { DEAD_LETTERS_STREAM } from './deadLetters/deadLetterNames.js';
 import { parseJsonBody } from '../ingest/body.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import { isServiceError } from '../errors/serviceError.js';
 import type { Log } from '../log.js';
-import { WebhookHeaders } from '../bus/webhookNames.js';
 import { kvKey } from '../store/kvKey.js';
 import type { SourceHandler } from './handler.js';
 import type { ProcessingEvents } from './processingEvents.js';
@@ -17,6 +15,7 @@ import type { KvWriter } from '../store/kvWriter.js';
 import type { WebhookStatus } from '../store/webhookStatus.js';
 import { markFailed, recordOutcome, startProcessSpan } from '../tracing/messagingSpans.js';
 import { addSpanEvent } from '../tracing/tracer.js';
+import { DEAD_LETTERS_STREAM, WebhookHeaders } from '../bus/names.js';
 
 /** What the processor needs. */
 export interface MessageProcessorOptions {

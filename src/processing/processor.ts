@@ -1,6 +1,6 @@
 import { concurrencyOf } from '../config/processing.js';
 import { Kvm } from '@nats-io/kv';
-import type { ServiceConfig } from '../serviceConfig.js';
+import type { ProcessingConfig } from '../config/processing.js';
 import { DeadLetterMover } from './deadLetters/deadLetterMover.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import type { Log } from '../log.js';
@@ -12,11 +12,12 @@ import { WebhookMessageProcessor } from './messageProcessor.js';
 import { AckFloorReconciler } from './reconciler.js';
 import { SourceConsumer } from './sourceConsumer.js';
 import { KvWriter } from '../store/kvWriter.js';
-import { STATUS_BUCKET } from '../store/webhookStatus.js';
+import { Buckets } from '../bus/names.js';
 
 /** Everything the processor needs. */
 export interface ProcessorOptions {
-  config: ServiceConfig;
+  /** The consumers', retries' and shutdown's settings. */
+  config: { processing: ProcessingConfig };
   link: NatsLink;
   handlers: ReadonlyMap<string, SourceHandler>;
   validator: SourceValidator;
@@ -41,7 +42,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   await link.whenReady();
   const nc = link.nc!;
   // The link's set-up has created every bucket; processing only binds to the status bucket.
-  const statusKv = await new Kvm(nc).open(STATUS_BUCKET);
+  const statusKv = await new Kvm(nc).open(Buckets.status);
   const kv = new KvWriter(nc);
   const events = new ProcessingEvents();
   const processor = new WebhookMessageProcessor({

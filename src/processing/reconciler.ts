@@ -2,9 +2,9 @@ import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { Log } from '../log.js';
 import { unlessMissing } from '../bus/missing.js';
-import { WebhookHeaders, WEBHOOKS_STREAM, webhookSubject } from '../bus/webhookNames.js';
 import { isFinal } from '../store/statusOrder.js';
 import { readStatus } from '../store/webhookStatus.js';
+import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../bus/names.js';
 
 /** What the reconciler needs. */
 export interface ReconcilerOptions {

@@ -1,10 +1,10 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Log } from '../log.js';
 import type { Deps } from '../dependencies/mod.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../bus/webhookNames.js';
 import { pullAllowance, type GateSource } from './gate.js';
 import type { SourceHandler } from './handler.js';
 import type { WebhookMessageProcessor } from './messageProcessor.js';
+import { WEBHOOKS_STREAM, WebhookHeaders } from '../bus/names.js';
 
 /** Options of one source's consumer. */
 export interface SourceConsumerOptions {

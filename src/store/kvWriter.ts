@@ -1,7 +1,8 @@
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { AckError, PublishAckMux } from '../bus/ackMux.js';
 import { StatusSequencer } from './statusOrder.js';
-import { STATUS_BUCKET, statusKey, type WebhookStatus } from './webhookStatus.js';
+import { statusKey, type WebhookStatus } from './webhookStatus.js';
+import { Buckets } from '../bus/names.js';
 
 const enc = new TextEncoder();
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
@@ -17,7 +18,7 @@ const WRONG_LAST_SEQUENCE = 10071;
  */
 export class KvWriter {
   private readonly mux: PublishAckMux;
-  private readonly statuses = new StatusSequencer<WebhookStatus>((key, s) => this.put(STATUS_BUCKET, key, s));
+  private readonly statuses = new StatusSequencer<WebhookStatus>((key, s) => this.put(Buckets.status, key, s));
 
   constructor(nc: NatsConnection, timeoutMs = 5000) {
     this.mux = new PublishAckMux(nc, timeoutMs);
@@ -48,7 +49,7 @@ export class KvWriter {
     const h = headers();
     h.set(EXPECTED_LAST_SUBJECT_SEQ, String(revision));
     try {
-      await this.put(STATUS_BUCKET, statusKey(s.source, s.id), s, h);
+      await this.put(Buckets.status, statusKey(s.source, s.id), s, h);
       return true;
     } catch (e) {
       if (e instanceof AckError && e.failure.kind === 'api' && e.failure.errCode === WRONG_LAST_SEQUENCE) return false;

@@ -2,13 +2,12 @@ import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { unlessMissing } from '../bus/missing.js';
+import { Buckets } from '../bus/names.js';
 import { kvKey } from './kvKey.js';
 import type { WebhookState } from './statusOrder.js';
 
 export type { WebhookState } from './statusOrder.js';
 
-/** The KV bucket of per-webhook statuses. */
-export const STATUS_BUCKET = 'webhook-status';
 
 /** A failure as stored in a webhook's status and a dead letter's `Dlq-Last-Error`. */
 export interface FailureSummary {
@@ -51,7 +50,7 @@ export function queuedMarker(s: Pick<WebhookStatus, 'id' | 'source' | 'seq' | 'u
   const h = headers();
   h.set('Nats-Expected-Last-Subject-Sequence', '0');
   const status: WebhookStatus = { ...s, status: 'queued', deliveries: 0 };
-  return { subject: `$KV.${STATUS_BUCKET}.${statusKey(s.source, s.id)}`, data: enc.encode(JSON.stringify(status)), headers: h };
+  return { subject: `$KV.${Buckets.status}.${statusKey(s.source, s.id)}`, data: enc.encode(JSON.stringify(status)), headers: h };
 }
 
 /** Reads a webhook's status; undefined when none is recorded. */
@@ -63,6 +62,6 @@ export async function readStatus(kv: KV, source: string, id: string): Promise<We
 
 /** The revision of a webhook's status entry; 0 when it has none. */
 export async function statusRevision(jsm: JetStreamManager, source: string, id: string): Promise<number> {
-  const m = await unlessMissing(jsm.streams.getMessage(`KV_${STATUS_BUCKET}`, { last_by_subj: `$KV.${STATUS_BUCKET}.${statusKey(source, id)}` }));
+  const m = await unlessMissing(jsm.streams.getMessage(`KV_${Buckets.status}`, { last_by_subj: `$KV.${Buckets.status}.${statusKey(source, id)}` }));
   return m?.seq ?? 0;
 }

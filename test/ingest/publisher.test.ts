@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import { freePort } from '../../src/nats/localServer.js';
 import { createLogger } from '../../src/log.js';
 import { NatsLink } from '../../src/bus/connection.js';
-import { WEBHOOKS_STREAM } from '../../src/bus/webhookNames.js';
 import { WebhookPublisher, type AcceptedWebhook } from '../../src/ingest/publisher.js';
-import { ensureWebhooksTopology, type WebhooksStreamOptions } from '../../src/bus/webhookTopology.js';
+import { ensureWebhooksTopology, type WebhooksStreamOptions } from '../../src/bus/topology.js';
 import { failureOf } from '../helpers/outcomes.js';
 import { TestNats } from '../helpers/natsServer.js';
 import { useJetStream } from '../helpers/jetStreamFixture.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { WEBHOOKS_STREAM } from '../../src/bus/names.js';
 
 const LIMITS: WebhooksStreamOptions = { duplicateWindowMs: 120_000, maxBytes: 1024 * 1024, maxMsgs: -1, replicas: 1 };
 const CONSUMERS = new Map([['orders', { maxDeliver: 5, concurrency: 1 }]]);

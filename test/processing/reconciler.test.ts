@@ -4,10 +4,10 @@ import { Kvm } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '../../src/log.js';
 import { AckFloorReconciler } from '../../src/processing/reconciler.js';
-import { ensureBuckets } from '../../src/store/buckets.js';
 import { KvWriter } from '../../src/store/kvWriter.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../../src/bus/webhookNames.js';
 import { TestNats } from '../helpers/natsServer.js';
+import { ensureBuckets } from '../../src/bus/topology.js';
+import { WEBHOOKS_STREAM, WebhookHeaders } from '../../src/bus/names.js';
 
 describe('AckFloorReconciler', () => {
   let nats: TestNats;

@@ -7,15 +7,14 @@ import { SourceValidator } from '../../src/ingest/validator.js';
 import { createLogger } from '../../src/log.js';
 import { ProcessingEvents } from '../../src/processing/processingEvents.js';
 import { WebhookMessageProcessor } from '../../src/processing/messageProcessor.js';
-import { ensureBuckets } from '../../src/store/buckets.js';
 import { KvWriter } from '../../src/store/kvWriter.js';
 import type { WebhookStatus } from '../../src/store/webhookStatus.js';
 import { sources } from '../../src/sources/registry.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../../src/bus/webhookNames.js';
-import { ensureWebhooksTopology } from '../../src/bus/webhookTopology.js';
+import { ensureWebhooksTopology, ensureBuckets } from '../../src/bus/topology.js';
 import { TestNats } from '../helpers/natsServer.js';
 import { ScriptedOrders } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { WEBHOOKS_STREAM, WebhookHeaders } from '../../src/bus/names.js';
 
 /** Every KV write reaches the server `latencyMs` late, in the order issued (a slow link). */
 class SlowKvWriter extends KvWriter {

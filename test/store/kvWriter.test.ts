@@ -1,15 +1,14 @@
 import { expect } from 'chai';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { KV } from '@nats-io/kv';
-import { ensureBuckets } from '../../src/store/buckets.js';
 import { KvWriter } from '../../src/store/kvWriter.js';
-import { readStatus, STATUS_BUCKET, type WebhookStatus } from '../../src/store/webhookStatus.js';
+import { readStatus, type WebhookStatus } from '../../src/store/webhookStatus.js';
 import { TestNats } from '../helpers/natsServer.js';
+import { ensureBuckets, type TopologyBuckets } from '../../src/bus/topology.js';
 
 describe('KvWriter', () => {
   let nats: TestNats;
   let nc: NatsConnection;
-  let buckets: Map<string, KV>;
+  let buckets: TopologyBuckets;
   let writer: KvWriter;
 
   before(async () => {
@@ -27,14 +26,14 @@ describe('KvWriter', () => {
 
   it('resolves a put once the bucket has stored the value', async () => {
     await writer.put('orders', 'TEST-1', { total: 99.99 });
-    const e = await buckets.get('orders')!.get('TEST-1');
+    const e = await buckets.results.get('orders')!.get('TEST-1');
     expect(e?.json()).to.deep.equal({ total: 99.99 });
   });
 
   it('records a status under <source>.<id>, readable by readStatus', async () => {
     const s: WebhookStatus = { id: 'a b/c', source: 'orders', status: 'done', seq: 7, deliveries: 1, updatedAt: new Date(0).toISOString() };
     await writer.putStatus(s);
-    expect(await readStatus(buckets.get(STATUS_BUCKET)!, 'orders', 'a b/c')).to.deep.equal(s);
+    expect(await readStatus(buckets.status, 'orders', 'a b/c')).to.deep.equal(s);
   });
 
   it('rejects a put to a bucket that does not exist', async () => {

@@ -5,16 +5,7 @@ import { RejectedError } from '../runtime/errors.js';
 import { requestJson } from '../http/httpClient.js';
 import { found, notFound, type Lookup } from '../http/lookup.js';
 import { responseValidator } from '../http/responseValidator.js';
-import {
-  AUDNEX_REGIONS,
-  authorSchema,
-  bookSchema,
-  chaptersSchema,
-  type AudnexAuthor,
-  type AudnexBook,
-  type AudnexChapters,
-  type AudnexRegion,
-} from './schemas.js';
+import { AUDNEX_REGIONS, authorSchema, bookSchema, chaptersSchema, type AudnexAuthor, type AudnexBook, type AudnexChapters, type AudnexRegion } from './schemas.js';
 
 const NAME = 'audnex';
 

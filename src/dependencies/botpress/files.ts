@@ -1,12 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client, axios, isApiError, type ClientInputs } from '@botpress/client';
-import {
-  DependencyTimeoutError,
-  UnavailableError,
-  asDependencyError,
-  isDependencyError,
-  type DependencyError,
-} from '../runtime/errors.js';
+import { DependencyTimeoutError, UnavailableError, asDependencyError, isDependencyError, type DependencyError } from '../runtime/errors.js';
 import { errorForStatus } from '../http/httpClient.js';
 import { responseValidator } from '../http/responseValidator.js';
 import { getFileSchema, upsertFileSchema, type BotpressFile, type UpsertedFile } from './schemas.js';

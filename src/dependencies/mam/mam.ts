@@ -45,7 +45,7 @@ export interface MamDependencyOptions {
   /** Logs in with `MAM_EMAIL`/`MAM_PASSWORD` in this process's own Chromium, when no session works. */
   login: LoginBrowser;
   /**
-   * Where the cookie survives restarts (`kvSessionStore(nc)`).
+   * Where the cookie survives restarts (`kvSessionStore` over the `sessions` bucket).
    * @default an in-memory store
    */
   sessions?: SessionStore;

@@ -1,5 +1,4 @@
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
 import { DependencyError, RejectedError } from '../runtime/errors.js';
 import type { Log } from '../../log.js';
 import type { LoginBrowser } from '../browser/loginBrowser.js';
@@ -23,41 +22,12 @@ export function memorySessionStore(initial?: string): SessionStore {
   };
 }
 
-/** The KV bucket of dependency session cookies. */
-export const SESSIONS_BUCKET = 'sessions';
-
-/** How the `sessions` bucket is created. */
-export const SESSIONS_BUCKET_OPTIONS = { history: 1, description: 'Session cookies of dependencies, by dependency' } as const;
-
-/** Options of {@link kvSessionStore}. */
-export interface KvSessionStoreOptions {
-  /** @default 'sessions' */
-  bucket?: string;
-  /** @default 'mam' */
-  key?: string;
-  /** Copies of the bucket when this store creates it (`NATS_REPLICAS`). @default 1 */
-  replicas?: number;
-}
-
 /**
- * A store in a NATS KV bucket (created on first use too):
- * `nats kv get sessions mam`. The value is a live credential.
+ * A store in the `sessions` KV bucket (key `mam` unless said otherwise):
+ * `nats kv get sessions mam`. The value is a live credential. `kv` is
+ * awaited at each use: the bucket is opened once NATS is ready.
  */
-export function kvSessionStore(nc: NatsConnection, options: KvSessionStoreOptions = {}): SessionStore {
-  const bucket = options.bucket ?? SESSIONS_BUCKET;
-  const key = options.key ?? 'mam';
-  let opening: Promise<KV> | undefined;
-  const kv = (): Promise<KV> => {
-    if (!opening) {
-      const attempt = new Kvm(nc).create(bucket, { ...SESSIONS_BUCKET_OPTIONS, replicas: options.replicas ?? 1 });
-      opening = attempt;
-      // A failed open is retried on the next use.
-      attempt.catch(() => {
-        if (opening === attempt) opening = undefined;
-      });
-    }
-    return opening;
-  };
+export function kvSessionStore(kv: () => Promise<KV>, key = 'mam'): SessionStore {
   return {
     async load() {
       const entry = await (await kv()).get(key);

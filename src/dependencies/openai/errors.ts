@@ -1,14 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { parseDuration } from '../../config/parse.js';
-import {
-  BadResponseError,
-  DependencyTimeoutError,
-  RateLimitedError,
-  RejectedError,
-  UnavailableError,
-  asDependencyError,
-  type DependencyError,
-} from '../runtime/errors.js';
+import { BadResponseError, DependencyTimeoutError, RateLimitedError, RejectedError, UnavailableError, asDependencyError, type DependencyError } from '../runtime/errors.js';
 import { errorForStatus, parseRetryAfter } from '../http/httpClient.js';
 
 /** OpenAI's headers that say when a request or token limit is whole again ("1s", "6m0s", "20ms"). */

@@ -1,17 +1,12 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Ajv } from 'ajv';
 import { INSTANCE_ID_PATTERN } from '../../config/cluster.js';
+import { OpsSubjects } from '../../bus/names.js';
 import type { Log } from '../../log.js';
 import type { BreakerState } from '../runtime/breaker.js';
 import type { DependencyActivity, DependencyStatus } from '../runtime/status.js';
 
-/**
- * Subject every processing instance answers with the state of the
- * dependencies it runs (`nats req webhook-relay.ops.actors '' --replies 0`).
- */
-export const ACTORS_SUBJECT = 'webhook-relay.ops.actors';
-
-/** One instance's answer on {@link ACTORS_SUBJECT}. */
+/** One instance's answer on {@link OpsSubjects.actors}. */
 export interface InstanceActors {
   instance: string;
   /** The dependencies whose actors run in this instance. */
@@ -104,11 +99,11 @@ export function isInstanceActors(v: unknown): v is InstanceActors {
 }
 
 /**
- * Answers {@link ACTORS_SUBJECT} with this instance's running dependencies.
+ * Answers {@link OpsSubjects.actors} with this instance's running dependencies.
  * @returns the subscription
  */
 export function serveActors(nc: NatsConnection, held: () => InstanceActors, log: Log): Subscription {
-  return nc.subscribe(ACTORS_SUBJECT, {
+  return nc.subscribe(OpsSubjects.actors, {
     callback: (err, msg) => {
       if (err) return log.warn({ err }, 'actors subscription failed');
       msg.respond(JSON.stringify(held()));

@@ -5,7 +5,8 @@ import type { Log } from '../../log.js';
 import type { DependencyCaller } from '../runtime/caller.js';
 import { BadCallError, OverloadedError, OwnerUnavailableError, asDependencyError, isBadCallError } from '../runtime/errors.js';
 import type { DependencyStatus } from '../runtime/status.js';
-import { callSubject, decodeEnvelope, encodeWire, errorReply } from './callWire.js';
+import { decodeEnvelope, encodeWire, errorReply } from './callWire.js';
+import { callSubject } from '../../bus/names.js';
 
 /** Options of {@link serveCalls}. */
 export interface CallServerOptions {

@@ -1,20 +1,4 @@
-import {
-  BadCallError,
-  dependencyErrorToWire,
-  isDepErrorCode,
-  reviveDependencyError,
-  type DependencyError,
-  type DependencyErrorWire,
-} from '../runtime/errors.js';
-
-/**
- * Subject on which the owner of dependency `name` serves calls from other
- * instances (`webhook-relay.dep.audnex.call`). Only the owner subscribes, and
- * without a queue group, so a request reaches it or gets "no responders".
- */
-export function callSubject(name: string): string {
-  return `webhook-relay.dep.${name}.call`;
-}
+import { BadCallError, dependencyErrorToWire, isDepErrorCode, reviveDependencyError, type DependencyError, type DependencyErrorWire } from '../runtime/errors.js';
 
 /**
  * A call as it travels to the owner. It carries no cost: the owner computes

@@ -3,7 +3,10 @@ import type { Log } from '../../log.js';
 import type { ReceivedRecord } from '../runtime/breaker.js';
 import type { DependencyCaller } from '../runtime/caller.js';
 import type { CallChecks, DependencyRuntime } from '../runtime/runtime.js';
-import type { ClusterBuckets } from './buckets.js';
+import type { TopologyBuckets } from '../../bus/topology.js';
+
+/** The buckets through which instances share dependencies. */
+type SharedBuckets = Pick<TopologyBuckets, 'dependencyOwners' | 'dependencyState'>;
 import { serveActors, type InstanceActors } from './actorsDirectory.js';
 import { BreakerWriter, readBreaker, recordKey, watchBreakers } from './breakerState.js';
 import { serveCalls } from './callServer.js';
@@ -80,12 +83,12 @@ export class DependencyOwnership {
    * Starts contending for every lease and watching `dependency-state`.
    * @throws Error when the watch cannot start.
    */
-  async start(nc: NatsConnection, buckets: ClusterBuckets, runtime: DependencyRuntime<unknown>): Promise<void> {
+  async start(nc: NatsConnection, buckets: SharedBuckets, runtime: DependencyRuntime<unknown>): Promise<void> {
     this.nc = nc;
-    const watched = await watchBreakers(buckets.state, this.o.log);
+    const watched = await watchBreakers(buckets.dependencyState, this.o.log);
     this.remote = watched.records;
     this.stoppers.push(() => watched.stop());
-    const owners = await buckets.owners.watch();
+    const owners = await buckets.dependencyOwners.watch();
     this.stoppers.push(() => owners.stop());
     void (async () => {
       for await (const e of owners) {
@@ -106,7 +109,7 @@ export class DependencyOwnership {
       const lease: DependencyLease = new DependencyLease({
         key: name,
         instance: this.o.instance,
-        store: buckets.owners,
+        store: buckets.dependencyOwners,
         leaseMs: this.o.leaseMs,
         onAcquired: (token) => void this.own(name, token, lease, nc, buckets, runtime),
         onLost: (reason) => this.o.log.warn({ dependency: name, reason }, 'lost the dependency lease'),
@@ -121,15 +124,15 @@ export class DependencyOwnership {
     }
   }
 
-  private async own(name: string, token: number, lease: DependencyLease, nc: NatsConnection, buckets: ClusterBuckets, runtime: DependencyRuntime<unknown>) {
+  private async own(name: string, token: number, lease: DependencyLease, nc: NatsConnection, buckets: SharedBuckets, runtime: DependencyRuntime<unknown>) {
     const term = lease.signal;
     const { log, instance } = this.o;
-    const previous = await readBreaker(buckets.state, name).catch(() => undefined);
+    const previous = await readBreaker(buckets.dependencyState, name).catch(() => undefined);
     if (term.aborted) return;
     // Asked immediately before each call's I/O: this term's lease, on this instance's clocks.
     runtime.acquire(name, previous?.stored.breaker, () => lease.check() && lease.token === token);
     log.info({ dependency: name, token, restored: previous?.stored.breaker.state }, 'owns the dependency');
-    const writer = new BreakerWriter({ kv: buckets.state, name, owner: { instance, token }, revision: previous?.revision, log });
+    const writer = new BreakerWriter({ kv: buckets.dependencyState, name, owner: { instance, token }, revision: previous?.revision, log });
     const record = () => {
       const at = Date.now();
       const r = runtime.breakerRecord(name, at);

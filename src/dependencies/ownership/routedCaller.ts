@@ -2,7 +2,8 @@ import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { failSpan, startForwardSpan } from '../../tracing/messagingSpans.js';
 import type { CallOptions, DependencyCaller } from '../runtime/caller.js';
 import { OwnerUnavailableError } from '../runtime/errors.js';
-import { callSubject, decodeReply, encodeWire, type DecodedReply } from './callWire.js';
+import { decodeReply, encodeWire, type DecodedReply } from './callWire.js';
+import { callSubject } from '../../bus/names.js';
 
 /** What {@link createRoutedCaller} needs to decide where a call goes. */
 export interface RouteOptions {

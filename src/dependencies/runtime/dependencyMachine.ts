@@ -1,20 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import { and, assertEvent, assign, enqueueActions, setup, type SnapshotFrom } from 'xstate';
-import {
-  breakerFromRecord,
-  closedBreaker,
-  pausedUntilOf,
-  cooldownFor,
-  failuresOf,
-  nextProbeOf,
-  probeOf,
-  shouldTrip,
-  tripsOf,
-  type BreakerData,
-  type BreakerRecord,
-  type BreakerState,
-  type OpenBreaker,
-} from './breaker.js';
+import { breakerFromRecord, closedBreaker, pausedUntilOf, cooldownFor, failuresOf, nextProbeOf, probeOf, shouldTrip, tripsOf, type BreakerData, type BreakerRecord, type BreakerState, type OpenBreaker } from './breaker.js';
 import type { DependencyEmitted, DependencyEvent, ReplyChannel } from './dependencyEvents.js';
 import { CircuitOpenError, DependencyTimeoutError, OverloadedError, OwnerUnavailableError, asDependencyError } from './errors.js';
 import { limitsOf, resolveDependencyOptions, type DependencyOptions, type ResolvedDependencyOptions } from './options.js';

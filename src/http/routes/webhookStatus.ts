@@ -3,10 +3,11 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
 import { refuse } from '../../errors/ingestError.js';
-import { readStatus, STATUS_BUCKET, type WebhookStatus } from '../../store/webhookStatus.js';
+import { readStatus, type WebhookStatus } from '../../store/webhookStatus.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import type { NatsLink } from '../../bus/connection.js';
 import { adminCheck } from '../adminAuth.js';
+import { Buckets } from '../../bus/names.js';
 
 /**
  * What anyone may see of a status: where the webhook is and why it failed
@@ -47,7 +48,7 @@ export function mountWebhookStatusRoute(router: Router, link: NatsLink, sources:
     if (admin) ctx.set('Cache-Control', 'no-store');
     if (!sources.has(source)) throw refuse.unknownSource(source, [...sources.keys()]);
     if (!link.ready) throw refuse.streamUnavailable(link.status().reason);
-    const status = await readStatus(await bucket(STATUS_BUCKET), source, id);
+    const status = await readStatus(await bucket(Buckets.status), source, id);
     if (!status) {
       throw new ServiceError(ErrorCodes.WEBHOOK_NOT_FOUND, `no webhook '${id}' is known for source '${source}'`, { status: 404 });
     }

@@ -1,6 +1,6 @@
 import type { Router, RouterContext } from '@koa/router';
 import type { Middleware } from 'koa';
-import type { IngestConfig } from '../../serviceConfig.js';
+import type { IngestConfig } from '../../config/ingest.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import { isJsonContentType, parseJsonBody, readBody } from '../../ingest/body.js';
 import { bodyDeliveryId, deliveryId, eventType } from '../../ingest/deliveryId.js';

@@ -4,11 +4,10 @@ import type { Log } from '../../log.js';
 import type { ProcessingEvents } from '../processingEvents.js';
 import { readStatus } from '../../store/webhookStatus.js';
 import type { KvWriter } from '../../store/kvWriter.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../../bus/webhookNames.js';
 import { unlessMissing } from '../../bus/missing.js';
 import { parseAdvisory, reasonOf, type WebhookAdvisory } from './advisory.js';
-import { ADVISORIES_STREAM, DEAD_LETTERS_STREAM, deadLetterSubject, MOVER_CONSUMER } from './deadLetterNames.js';
 import { sourceOfSubject, writeDeadLetter } from './deadLetterWriter.js';
+import { ADVISORIES_STREAM, DEAD_LETTERS_STREAM, MOVER_CONSUMER, WEBHOOKS_STREAM, WebhookHeaders, deadLetterSubject } from '../../bus/names.js';
 
 /** What the mover needs. */
 export interface MoverOptions {

@@ -3,9 +3,8 @@ import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
 import type { KvWriter } from '../../store/kvWriter.js';
 import { statusRevision } from '../../store/webhookStatus.js';
-import { WebhookHeaders, WEBHOOKS_STREAM } from '../../bus/webhookNames.js';
-import { DEAD_LETTERS_STREAM, DlqHeaders } from './deadLetterNames.js';
 import { webhookHeaders } from './deadLetterWriter.js';
+import { DEAD_LETTERS_STREAM, DlqHeaders, WEBHOOKS_STREAM, WebhookHeaders } from '../../bus/names.js';
 
 /** A dead letter without its body. */
 export interface DeadLetterSummary {

@@ -1,6 +1,7 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { DEAD_LETTERS_STREAM, DlqHeaders, deadLetterSubject, type DeadLetterReason } from './deadLetterNames.js';
+import { type DeadLetterReason } from './deadLetterNames.js';
+import { DEAD_LETTERS_STREAM, DlqHeaders, deadLetterSubject } from '../../bus/names.js';
 
 /** The original message, as far as a dead letter copies it. */
 export interface OriginalMessage {

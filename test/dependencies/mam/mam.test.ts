@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLoginBrowser } from '../../../src/dependencies/browser/loginBrowser.js';
 import { mamDependency, type MamHandle } from '../../../src/dependencies/mam/mam.js';
 import { MAM_PAGE_SIZE, type MamTorrent } from '../../../src/dependencies/mam/schemas.js';
+import { ensureBuckets } from '../../../src/bus/topology.js';
 import { kvSessionStore, memorySessionStore, type SessionStore } from '../../../src/dependencies/mam/session.js';
 import { type DependenciesConfig } from '../../../src/dependencies/registry.js';
 import { MAM_DEFAULTS } from '../../../src/dependencies/mam/settings.js';
@@ -154,7 +155,8 @@ describe('mam actor', function () {
       const store = async () => {
         const nc = await connect({ servers: nats.url });
         connections.push(nc);
-        return kvSessionStore(nc);
+        const { sessions } = await ensureBuckets(nc, [], { statusTtlMs: 60_000, replicas: 1 });
+        return kvSessionStore(async () => sessions);
       };
       try {
         start({}, { sessions: await store() });

@@ -1,12 +1,5 @@
 import { expect } from 'chai';
-import {
-  DEFAULT_INSTRUCTIONS,
-  estimatePromptTokens,
-  openaiDependency,
-  type ExtractSchema,
-  type OpenAIDependencyOptions,
-  type OpenAIHandle,
-} from '../../../src/dependencies/openai/openai.js';
+import { DEFAULT_INSTRUCTIONS, estimatePromptTokens, openaiDependency, type ExtractSchema, type OpenAIDependencyOptions, type OpenAIHandle } from '../../../src/dependencies/openai/openai.js';
 import type { OpenAISettings } from '../../../src/dependencies/openai/settings.js';
 import { openaiRetryAfterMs } from '../../../src/dependencies/openai/errors.js';
 import { OPENAI_DEFAULTS } from '../../../src/dependencies/openai/settings.js';

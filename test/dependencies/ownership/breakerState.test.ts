@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
-import { ensureClusterBuckets } from '../../../src/dependencies/ownership/buckets.js';
 import { BreakerWriter, readBreaker } from '../../../src/dependencies/ownership/breakerState.js';
 import { createLogger } from '../../../src/log.js';
 import { TestNats } from '../../helpers/natsServer.js';
 import { waitFor } from '../../helpers/waitFor.js';
+import { ensureBuckets } from '../../../src/bus/topology.js';
 
 const log = createLogger('silent');
 const OPEN = { state: 'open', trips: 1, probeInMs: 30_000 } as const;
@@ -22,7 +22,7 @@ describe('BreakerWriter on a real KV bucket', function () {
   before(async () => {
     nats = await TestNats.start();
     nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-    ({ state } = await ensureClusterBuckets(nc, 1));
+    ({ dependencyState: state } = await ensureBuckets(nc, [], { statusTtlMs: 60_000, replicas: 1 }));
   });
 
   beforeEach(() => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { callSubject, encodeWire } from '../../../src/dependencies/ownership/callWire.js';
+import { encodeWire } from '../../../src/dependencies/ownership/callWire.js';
 import type { LeaseValue } from '../../../src/dependencies/ownership/lease.js';
 import type { Env } from '../../../src/config/parse.js';
 import type { RunningService } from '../../../src/service.js';
@@ -12,6 +12,7 @@ import { waitFor } from '../../helpers/waitFor.js';
 import { startAudnexStub } from '../../stubs/audnex.js';
 import { MAM_ACCOUNT, startMamStub, type MamStub } from '../../stubs/mam.js';
 import { busiestSecond, type StubServer } from '../../stubs/stubServer.js';
+import { callSubject } from '../../../src/bus/names.js';
 
 const ASIN = 'B08G9PRS1K';
 const BOOK = { kind: 'book', asin: ASIN, region: 'us' };

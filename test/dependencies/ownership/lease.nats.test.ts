@@ -1,9 +1,9 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { ensureClusterBuckets } from '../../../src/dependencies/ownership/buckets.js';
 import { DependencyLease, isRevisionConflict, type LeaseValue } from '../../../src/dependencies/ownership/lease.js';
 import { TestNats } from '../../helpers/natsServer.js';
 import { waitFor } from '../../helpers/waitFor.js';
+import { ensureBuckets } from '../../../src/bus/topology.js';
 
 describe('DependencyLease on a real KV bucket', () => {
   let nats: TestNats;
@@ -23,7 +23,7 @@ describe('DependencyLease on a real KV bucket', () => {
   async function instance(name: string): Promise<DependencyLease> {
     const nc = await connect({ servers: nats.url });
     conns.push(nc);
-    const { owners } = await ensureClusterBuckets(nc, 1);
+    const { dependencyOwners: owners } = await ensureBuckets(nc, [], { statusTtlMs: 60_000, replicas: 1 });
     const lease = new DependencyLease({ key: 'audnex', instance: name, store: owners, leaseMs: 1500 });
     leases.push(lease);
     return lease;
@@ -35,7 +35,7 @@ describe('DependencyLease on a real KV bucket', () => {
     a.start();
     await waitFor('a to own audnex', () => a.isOwner);
     b.start();
-    const owners = (await ensureClusterBuckets(conns[0]!, 1)).owners;
+    const owners = (await ensureBuckets(conns[0]!, [], { statusTtlMs: 60_000, replicas: 1 })).dependencyOwners;
     expect((await owners.get('audnex'))!.json<LeaseValue>().instance).to.equal('relay-a');
 
     // A write on a stale revision is refused by the server with the code the lease treats as fencing.

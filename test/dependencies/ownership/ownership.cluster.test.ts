@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { callSubject } from '../../../src/dependencies/ownership/callWire.js';
 import type { RunningService } from '../../../src/service.js';
 import { NatsCluster } from '../../helpers/natsCluster.js';
 import { audnexLookups, only } from '../../helpers/pipelines.js';
@@ -9,6 +8,7 @@ import { audnexStubEnv } from '../../helpers/testEnv.js';
 import { waitFor } from '../../helpers/waitFor.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../../stubs/audnex.js';
 import { busiestSecond, type RecordedCall, type StubServer } from '../../stubs/stubServer.js';
+import { callSubject } from '../../../src/bus/names.js';
 
 const LEASE_MS = 2000;
 const RATE = 4;

@@ -1,19 +1,5 @@
 import { expect } from 'chai';
-import {
-  ActorRestartedError,
-  BadResponseError,
-  CircuitOpenError,
-  DependencyTimeoutError,
-  OverloadedError,
-  RateLimitedError,
-  RejectedError,
-  ServerError,
-  TargetForbiddenError,
-  UnavailableError,
-  asDependencyError,
-  isCircuitOpenError,
-  isDependencyError,
-} from '../../../src/dependencies/runtime/errors.js';
+import { ActorRestartedError, BadResponseError, CircuitOpenError, DependencyTimeoutError, OverloadedError, RateLimitedError, RejectedError, ServerError, TargetForbiddenError, UnavailableError, asDependencyError, isCircuitOpenError, isDependencyError } from '../../../src/dependencies/runtime/errors.js';
 import { isServiceError } from '../../../src/errors/serviceError.js';
 
 describe('dependency errors', () => {

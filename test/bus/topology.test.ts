@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
-import { WEBHOOKS_STREAM } from '../../src/bus/webhookNames.js';
 import { ensureStream } from '../../src/bus/ensure.js';
-import { ensureWebhooksTopology, webhooksStreamConfig, type WebhooksStreamOptions } from '../../src/bus/webhookTopology.js';
+import { ensureWebhooksTopology, webhooksStreamConfig, type WebhooksStreamOptions } from '../../src/bus/topology.js';
 import { useJetStream } from '../helpers/jetStreamFixture.js';
+import { WEBHOOKS_STREAM } from '../../src/bus/names.js';
 
 const LIMITS: WebhooksStreamOptions = { duplicateWindowMs: 120_000, maxBytes: 64 * 1024 * 1024, maxMsgs: -1, replicas: 1 };
 const CONSUMERS = new Map([
