@@ -35,16 +35,27 @@ export interface AppOptions extends WebhookRouteOptions {
   ingestLimit: { limiter: IpRateLimiter; trustedHops: number };
 }
 
-/** Builds the Koa application of the HTTP edge. */
+/**
+ * The Koa application of the edge. Behind `trustedHops` reverse proxies
+ * (`TRUST_PROXY`), each appending the address it saw to `X-Forwarded-For`,
+ * `ctx.ip` is the entry that many places from the right: the first hop no
+ * trusted proxy vouches for; entries a client wrote itself further left are
+ * never used. With 0 it is the socket's address and the header is ignored.
+ */
+export function createKoa(trustedHops: number): Koa {
+  return new Koa({ proxy: trustedHops > 0, maxIpsCount: trustedHops });
+}
+
+/** Builds the Koa application of the HTTP edge, its middleware and routes. */
 export function createApp(options: AppOptions): Koa {
-  const app = new Koa({ proxy: false });
+  const app = createKoa(options.ingestLimit.trustedHops);
   // Errors are logged once, by errorHandler; Koa's default handler would print them again.
   app.silent = true;
   const router = new Router();
   mountHealthRoutes(router, options.readiness);
   mountWebhookRoute(router, options, [
     countIngest(options.metrics, new Set(options.sources.keys())),
-    limitIngestRate(options.ingestLimit.limiter, options.ingestLimit.trustedHops, options.metrics),
+    limitIngestRate(options.ingestLimit.limiter, options.metrics),
   ]);
   mountWebhookStatusRoute(router, options.link, options.sources, options.adminToken);
   mountDeadLetterRoutes(router, options.link, options.adminToken, options.sources.keys());

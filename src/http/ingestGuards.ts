@@ -3,7 +3,6 @@ import { isServiceError } from '../errors/serviceError.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { refuse } from '../errors/ingestError.js';
 import type { OpsMetrics } from '../ops/metrics.js';
-import { clientIp } from './clientIp.js';
 import type { IpRateLimiter } from './ipRateLimiter.js';
 import type { AcceptedBody } from './routes/webhooks.js';
 
@@ -32,15 +31,24 @@ export function countIngest(metrics: OpsMetrics, known: ReadonlySet<string>): Mi
 }
 
 /**
- * The per-client-IP token bucket in front of the ingest route: over it, the
+ * The client's address as one string: `::ffff:10.0.0.1` (an IPv4 client of
+ * a dual-stack socket) is `10.0.0.1`.
+ */
+export function clientAddress(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+/**
+ * The per-client-IP token bucket in front of the ingest route (the client is
+ * Koa's `ctx.ip`, which honours `TRUST_PROXY` hops): over it, the
  * request is refused `429 INGEST_RATE_LIMITED` with `Retry-After` before its
  * body is read.
  * @throws IngestError INGEST_RATE_LIMITED
  */
-export function limitIngestRate(limiter: IpRateLimiter, trustedHops: number, metrics: OpsMetrics): Middleware {
+export function limitIngestRate(limiter: IpRateLimiter, metrics: OpsMetrics): Middleware {
   return async function limitIngestRate(ctx, next) {
     if (limiter.enabled) {
-      const decision = limiter.take(clientIp(ctx.req, trustedHops), Date.now());
+      const decision = limiter.take(clientAddress(ctx.ip), Date.now());
       metrics.ingestRateLimitClients.set(limiter.size);
       if (!decision.allowed) {
         metrics.ingestRateLimited.inc();
