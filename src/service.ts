@@ -29,7 +29,7 @@ export interface ServiceRoles {
    */
   listenAfterReadyMs?: number;
   /**
-   * How many edge process processes the instance runs besides its primary
+   * How many edge processes the instance runs besides its primary
    * (told to the primary and to each worker), for `webhook_relay_processes`.
    * @default 0
    */

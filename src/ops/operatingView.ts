@@ -34,7 +34,7 @@ export interface OperatingViewOptions {
   role: MemberRole;
   /** Whether this process runs processing and the dependency actors. */
   processing: boolean;
-  /** How many edge process processes this instance runs besides its primary (0: the primary serves HTTP itself). */
+  /** How many edge processes this instance runs besides its primary (0: the primary serves HTTP itself). */
   edgeProcesses: number;
   log: Log;
 }

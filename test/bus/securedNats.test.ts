@@ -238,7 +238,7 @@ describe('connecting to a secured NATS', function () {
     });
   }
 
-  it('connects edge process processes with the same credentials as their primary', async () => {
+  it('connects edge processes with the same credentials as their primary', async () => {
     const password = secret('pw');
     const nats = await TestNats.start({ config: `authorization { user: relay, password: "${password}" }` });
     const port = await freePort();
