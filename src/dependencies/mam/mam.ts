@@ -168,6 +168,9 @@ export function mamDependency(settings: MamSettings, options: MamDependencyOptio
     handle: (caller: DependencyCaller<MamSearchRequest>): MamHandle => ({
       search: async (query) => caller.call<MamSearchResult>(parseRequest(query)),
     }),
-    dispose: () => options.login.close(),
+    dispose: () => {
+      session.close();
+      return options.login.close();
+    },
   });
 }

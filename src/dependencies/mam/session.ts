@@ -3,12 +3,30 @@ import { DependencyError, RejectedError } from '../runtime/errors.js';
 import type { Log } from '../../log.js';
 import type { LoginBrowser } from '../browser/loginBrowser.js';
 
+/** How often, and how long, a cookie that could not be saved is offered to the store again. */
+const RESAVE_EVERY_MS = 1000;
+const RESAVE_FOR_MS = 5 * 60_000;
+/** How soon a caller may try again while the only session MAM accepts is one another owner has yet to save. */
+const AWAIT_SAVED_SESSION_MS = 2000;
+
+/** nats.js refuses a KV update or create whose expected revision is not the stored one (JetStream API error 10071). */
+function isRevisionConflict(e: unknown): boolean {
+  return e instanceof Error && /wrong last sequence|10071/i.test(e.message);
+}
+
 /** Where the current `mam_id` cookie survives a restart. */
 export interface SessionStore {
   /** The saved cookie; undefined when none is saved. */
   load(): Promise<string | undefined>;
   /** Replaces the saved cookie. */
   save(cookie: string): Promise<void>;
+  /**
+   * Saves `cookie` only while the store still holds `expected` (undefined:
+   * nothing saved): a cookie that could not be saved in its owner's term
+   * never replaces one a later owner saved.
+   * @returns false when the store holds something else
+   */
+  replace(expected: string | undefined, cookie: string): Promise<boolean>;
 }
 
 /** A store that lives as long as the process (tests, or no NATS). */
@@ -18,6 +36,11 @@ export function memorySessionStore(initial?: string): SessionStore {
     load: async () => cookie,
     save: async (value) => {
       cookie = value;
+    },
+    replace: async (expected, value) => {
+      if (cookie !== expected) return false;
+      cookie = value;
+      return true;
     },
   };
 }
@@ -35,6 +58,21 @@ export function kvSessionStore(kv: () => Promise<KV>, key = 'mam'): SessionStore
     },
     async save(cookie) {
       await (await kv()).put(key, cookie);
+    },
+    async replace(expected, cookie) {
+      const bucket = await kv();
+      const entry = await bucket.get(key);
+      const held = entry && entry.operation === 'PUT' && entry.length > 0 ? entry.string() : undefined;
+      if (held !== expected) return false;
+      try {
+        if (entry) await bucket.update(key, cookie, entry.revision);
+        else await bucket.create(key, cookie);
+        return true;
+      } catch (e) {
+        // Another write came first: whatever it saved is newer.
+        if (isRevisionConflict(e)) return false;
+        throw e;
+      }
     },
   };
 }
@@ -93,6 +131,12 @@ export class MamSession {
   private term: AbortSignal | undefined;
   /** Whether, since the last search MAM accepted, the store was read again after a refusal. */
   private storeRetried = false;
+  /** Cookies MAM refused since it last accepted one: none is sent again. */
+  private readonly refused = new Set<string>();
+  /** What the store held when this session last read or wrote it. */
+  private stored: string | undefined;
+  /** Offers a cookie that could not be saved to the store again (see {@link MamSession.saveLater}). */
+  private resave: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: MamSessionOptions) {}
 
@@ -109,9 +153,21 @@ export class MamSession {
     if (term !== undefined && term !== this.term) {
       this.term = term;
       this.loaded = false;
+      this.idTried = false;
     }
     if (!this.loaded) await this.load();
     if (this.cookie !== undefined) return { cookie: this.cookie, fresh: false };
+    const { email, password, dependency } = this.options;
+    if ((!email || !password) && this.stored !== undefined) {
+      // A session was saved, so one existed: an owner that lost MAM before it
+      // could save MAM's newest cookie saves it once it reaches the store
+      // again. Read the store on the next call; send nothing refused before.
+      this.loaded = false;
+      this.storeRetried = false;
+      throw new DependencyError('DEP_UNAVAILABLE', dependency, 'MAM refused the saved session and there are no MAM_EMAIL/MAM_PASSWORD to log in with; waiting for a newer saved one', {
+        retryAfterMs: AWAIT_SAVED_SESSION_MS,
+      });
+    }
     return { cookie: await this.login(), fresh: true };
   }
 
@@ -125,6 +181,13 @@ export class MamSession {
   /** MAM accepted the cookie: after a later refusal the store is worth reading again. */
   accepted(): void {
     this.storeRetried = false;
+    this.refused.clear();
+  }
+
+  /** Stops offering an unsaved cookie to the store. */
+  close(): void {
+    clearInterval(this.resave);
+    this.resave = undefined;
   }
 
   /**
@@ -134,10 +197,12 @@ export class MamSession {
    */
   async rejected(): Promise<void> {
     const refused = this.cookie;
+    if (refused !== undefined) this.refused.add(refused);
     if (!this.storeRetried) {
       this.storeRetried = true;
       const stored = await this.options.store.load().catch(() => undefined);
-      if (stored !== undefined && stored !== refused) {
+      if (stored !== undefined && !this.refused.has(stored)) {
+        this.stored = stored;
         this.cookie = stored;
         return;
       }
@@ -155,17 +220,59 @@ export class MamSession {
       throw new DependencyError('DEP_UNAVAILABLE', this.options.dependency, 'cannot read the saved MAM session', { cause: e });
     }
     this.loaded = true;
-    this.cookie = stored ?? this.options.id;
-    this.idTried = stored === undefined;
+    this.stored = stored;
+    const { id } = this.options;
+    if (stored !== undefined && !this.refused.has(stored)) {
+      this.cookie = stored;
+    } else if (id !== undefined && !this.idTried && !this.refused.has(id)) {
+      this.cookie = id;
+      this.idTried = true;
+    } else {
+      this.cookie = undefined;
+    }
   }
 
   private async save(cookie: string): Promise<void> {
     try {
       await this.options.store.save(cookie);
+      this.stored = cookie;
     } catch (err) {
-      // The cookie still works from memory; only a restart would need a login.
-      this.options.log?.warn({ err, dependency: this.options.dependency }, 'could not save the MAM session cookie');
+      // The cookie still works from memory; the next owner needs it from the store.
+      this.options.log?.warn({ err, dependency: this.options.dependency }, 'could not save the MAM session cookie; offering it again');
+      this.saveLater(cookie, this.stored);
     }
+  }
+
+  /**
+   * MAM refuses every cookie but its newest, so one this owner could not save
+   * (cut off from NATS) is the only way back for the next owner without
+   * credentials. It is offered again every second for a while, in place of
+   * `expected` only: once another owner has saved a cookie, that one is newer.
+   */
+  private saveLater(cookie: string, expected: string | undefined): void {
+    this.close();
+    const until = Date.now() + RESAVE_FOR_MS;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      if (this.cookie !== cookie || Date.now() > until) {
+        clearInterval(timer);
+        return;
+      }
+      busy = true;
+      this.options.store
+        .replace(expected, cookie)
+        .then((saved) => {
+          if (saved) this.stored = cookie;
+          clearInterval(timer);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          busy = false;
+        });
+    }, RESAVE_EVERY_MS);
+    timer.unref?.();
+    this.resave = timer;
   }
 
   private login(): Promise<string> {

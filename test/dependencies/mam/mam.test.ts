@@ -177,6 +177,23 @@ describe('mam actor', function () {
       }
     });
 
+    it('replaces the cookie in the NATS KV bucket only while it holds the expected one', async () => {
+      const nats = await TestNats.start();
+      const nc = await connect({ servers: nats.url });
+      try {
+        const { sessions } = await ensureBuckets(nc, [], { statusTtlMs: 60_000, replicas: 1 });
+        const store = kvSessionStore(async () => sessions);
+        expect(await store.replace('a', 'b'), 'nothing saved, not a').to.equal(false);
+        expect(await store.replace(undefined, 'a'), 'nothing saved, as expected').to.equal(true);
+        expect(await store.replace(undefined, 'x'), 'a is saved now').to.equal(false);
+        expect(await store.replace('a', 'b')).to.equal(true);
+        expect(await store.load()).to.equal('b');
+      } finally {
+        await nc.close();
+        await nats.dispose();
+      }
+    });
+
     it('lets a search that timed out during the login leave it to the next search, which does not log in again', async () => {
       const expired = stub.openSession();
       stub.expireSession();
@@ -215,6 +232,72 @@ describe('mam actor', function () {
       await waitFor('the actor back', () => started.status('mam')?.activity !== 'elsewhere');
       expect((await started.deps.mam.search({ text: 'weir' })).total).to.equal(3);
       expect(stub.searches.map((s) => s.status), 'no search with a stale cookie').to.deep.equal([200, 200, 200]);
+    });
+
+    describe('an owner cut off from the store while it still reaches MAM', () => {
+      const settingsWithoutLogin = (): DependenciesConfig['mam'] => ({ ...MAM_DEFAULTS, url: stub.url, rate: 1000, burst: 100, id: undefined, email: undefined, password: undefined });
+      const noLogin = { submitForm: () => Promise.reject(new Error('no login expected')), close: () => Promise.resolve() };
+      let other: Runtime | undefined;
+      afterEach(async () => {
+        await other?.stop();
+        other = undefined;
+      });
+
+      /** `shared` as the cut-off owner sees it: unreachable while `cut.off`, counting its conditional writes. */
+      function cutOffStore(shared: SessionStore) {
+        const cut = { off: false, replaces: 0 };
+        const unreachable = () => Promise.reject(new Error('TIMEOUT: no route to NATS'));
+        const store: SessionStore = {
+          load: () => (cut.off ? unreachable() : shared.load()),
+          save: (c) => (cut.off ? unreachable() : shared.save(c)),
+          replace: (expected, c) => {
+            cut.replaces++;
+            return cut.off ? unreachable() : shared.replace(expected, c);
+          },
+        };
+        return { cut, store };
+      }
+
+      /** Owner A searches once while cut off: MAM rotates its cookie, and A cannot save the new one. Then another instance owns MAM. */
+      async function rotateWhileCutOff(shared: SessionStore) {
+        const { cut, store } = cutOffStore(shared);
+        const a = startDependencies({ mam: mamDependency(settingsWithoutLogin(), { login: noLogin, sessions: store }) }, { deferred: ['mam'] });
+        runtime = a;
+        a.acquire('mam');
+        await a.deps.mam.search({ text: 'weir' });
+        cut.off = true;
+        await a.deps.mam.search({ text: 'weir' });
+        a.release('mam', 'lease lost while cut off from NATS');
+        return cut;
+      }
+
+      it('saves MAM\'s newest cookie once it reaches the store again, and the next owner without credentials waits for it instead of failing for good', async () => {
+        const shared = memorySessionStore(stub.openSession());
+        const cut = await rotateWhileCutOff(shared);
+        expect(await shared.load(), 'the store still holds a cookie MAM refuses').to.not.equal(stub.valid);
+        other = startDependencies({ mam: mamDependency(settingsWithoutLogin(), { login: noLogin, sessions: shared }) });
+        const error = await failureOf(other.deps.mam.search({ text: 'weir' }));
+        expect(error, 'a retriable failure: the webhook comes back').to.deep.include({ code: 'DEP_UNAVAILABLE', retriable: true });
+        expect(error.retryAfterMs).to.be.a('number');
+        cut.off = false;
+        await waitFor('the cut-off owner to save its cookie', async () => (await shared.load()) === stub.valid, { timeoutMs: 10_000 });
+        expect((await other.deps.mam.search({ text: 'weir' })).total).to.equal(3);
+        expect(stub.searches.map((s) => s.status), 'the refused cookie was sent once').to.deep.equal([200, 200, 403, 200]);
+        expect(stub.logins).to.equal(0);
+      });
+
+      it('never replaces a cookie another owner saved meanwhile with its own late one', async () => {
+        const shared = memorySessionStore(stub.openSession());
+        const cut = await rotateWhileCutOff(shared);
+        const late = stub.valid;
+        // The next owner logged in and saved MAM's newest session.
+        const newest = stub.openSession();
+        await shared.save(newest);
+        const tried = cut.replaces;
+        cut.off = false;
+        await waitFor('the cut-off owner to offer its cookie again', () => cut.replaces > tried, { timeoutMs: 10_000 });
+        expect(await shared.load()).to.equal(newest).and.not.equal(late);
+      });
     });
 
     it('tries the newer stored cookie once when MAM refuses its own, before MAM_ID or a login', async () => {
