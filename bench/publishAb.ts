@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const lean = await connect({ servers: nats.url, name: 'bench-ab-library', noAsyncTraces: true });
     connections.push(plain, lean);
     const jsm = await jetstreamManager(plain);
-    await ensureWebhooksTopology(jsm, { duplicateWindowMs: 120_000, maxBytes: 1024 ** 3, maxMsgs: -1, replicas: 1 }, new Map([['orders', { maxDeliver: 5, concurrency: 10 }]]));
+    await ensureWebhooksTopology(jsm, { duplicateWindowMs: 120_000, maxBytes: 1024 ** 3, maxMsgs: -1, replicas: 1 }, new Map([['orders', { maxDeliver: 5, ackWaitMs: 5000, concurrency: 10 }]]));
     await ensureBuckets(plain, ['orders'], { statusTtlMs: 3_600_000, replicas: 1 });
     const purge = async () => {
       await jsm.streams.purge(WEBHOOKS_STREAM);

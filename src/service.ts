@@ -57,7 +57,7 @@ export interface RunningService {
 
 function consumerLimits(config: ServiceConfig): Map<string, SourceConsumerLimits> {
   return new Map(
-    [...sources.keys()].map((s) => [s, { maxDeliver: config.processing.maxDeliver, concurrency: concurrencyOf(config.processing, s) }]),
+    [...sources.keys()].map((s) => [s, { maxDeliver: config.processing.maxDeliver, ackWaitMs: config.processing.ackWaitMs, concurrency: concurrencyOf(config.processing, s) }]),
   );
 }
 

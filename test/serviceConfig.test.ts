@@ -60,6 +60,17 @@ describe('loadConfig', () => {
   }
 });
 
+describe('ACK_WAIT', () => {
+  it('is 5 s unless set, read as a duration', () => {
+    expect(loadConfig({}).processing.ackWaitMs).to.equal(5000);
+    expect(loadConfig({ ACK_WAIT: '2500ms' }).processing.ackWaitMs).to.equal(2500);
+  });
+
+  it('refuses a bad value, naming the variable', () => {
+    for (const bad of ['500ms', '2h', 'soon', '5']) expect(errorOf({ ACK_WAIT: bad }).message, bad).to.include('ACK_WAIT');
+  });
+});
+
 describe('parseDuration', () => {
   it('reads Go-style durations', () => {
     expect(parseDuration('2m')).to.equal(120_000);

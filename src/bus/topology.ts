@@ -51,7 +51,7 @@ function sourceConsumerConfig(source: string, o: SourceConsumerLimits): Partial<
     filter_subject: webhookSubject(source),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(30_000),
+    ack_wait: nanos(o.ackWaitMs),
     // Retries are naks with a delay (RETRY_BACKOFF); no consumer `backoff`, which would stack with them.
     max_deliver: o.maxDeliver,
     max_ack_pending: Math.max(1000, o.concurrency * 10),
@@ -62,6 +62,8 @@ function sourceConsumerConfig(source: string, o: SourceConsumerLimits): Partial<
 export interface SourceConsumerLimits {
   /** `max_deliver` (`MAX_DELIVER`). */
   maxDeliver: number;
+  /** `ack_wait` in ms (`ACK_WAIT`). */
+  ackWaitMs: number;
   /** Messages in flight (`<SOURCE>_CONCURRENCY`). */
   concurrency: number;
 }

@@ -1,4 +1,4 @@
-import { ConfigError, durationListVar, intVar, readVar, type Env } from './parse.js';
+import { ConfigError, durationListVar, durationVar, intVar, readVar, type Env } from './parse.js';
 
 /** Webhooks of a source processed at once unless `<SOURCE>_CONCURRENCY` says otherwise. */
 const DEFAULT_SOURCE_CONCURRENCY = 10;
@@ -11,6 +11,13 @@ export interface ProcessingConfig {
   retryBackoffMs: readonly number[];
   /** `MAX_DELIVER`: deliveries before a webhook is dead-lettered @default 5 */
   maxDeliver: number;
+  /**
+   * `ACK_WAIT` in ms: the source consumers' `ack_wait`. A webhook pulled by a
+   * process that died comes back after this long; while a process holds one,
+   * it tells JetStream it is working on it every third of this.
+   * @default 5000
+   */
+  ackWaitMs: number;
   /** `SHUTDOWN_TIMEOUT_MS`: how long SIGTERM waits for running handlers @default 30000 */
   shutdownTimeoutMs: number;
   /** `ADMIN_TOKEN`: bearer token of the admin routes; unset disables them. */
@@ -38,6 +45,7 @@ export function loadProcessingConfig(env: Env, sources: Iterable<string>): Proce
     concurrency,
     retryBackoffMs,
     maxDeliver: intVar(env, 'MAX_DELIVER', 5, { min: 1, max: 1000 }),
+    ackWaitMs: durationVar(env, 'ACK_WAIT', 5000, { minMs: 1000, maxMs: 3_600_000 }),
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, { min: 0, max: 3_600_000 }),
     adminToken,
     defaultKnowledgeBaseId: readVar(env, 'BOTPRESS_KB_ID'),

@@ -25,11 +25,6 @@ export interface MessageProcessorOptions {
   retry: RetryPolicy;
   events: ProcessingEvents;
   log: Log;
-  /**
-   * How often `working()` tells JetStream a long handler is still busy.
-   * @default 10000 (a third of the consumers' 30 s ack_wait)
-   */
-  workingIntervalMs?: number;
 }
 
 /**
@@ -68,12 +63,8 @@ export class WebhookMessageProcessor {
     const base = { id, source, seq: msg.seq, deliveries };
     this.o.events.emit({ type: 'webhook.processing', source, id, seq: msg.seq, deliveries, at: started });
     // Quick handlers go straight from queued to done and arm one timer; a
-    // slow one shows as processing and keeps telling JetStream it is busy.
-    let working: NodeJS.Timeout | undefined;
-    const slow = setTimeout(() => {
-      void this.status({ ...base, status: 'processing' });
-      working = setInterval(() => msg.working(), this.o.workingIntervalMs ?? 10_000);
-    }, 250);
+    // slow one shows as processing. (Its consumer tells JetStream it is busy.)
+    const slow = setTimeout(() => void this.status({ ...base, status: 'processing' }), 250);
     try {
       const payload = this.payload(msg, source);
       const results = await handler.handle(payload, deps, {
@@ -109,7 +100,6 @@ export class WebhookMessageProcessor {
       await this.fail(msg, base, e, Date.now() - started, span);
     } finally {
       clearTimeout(slow);
-      clearInterval(working);
     }
   }
 

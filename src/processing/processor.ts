@@ -62,6 +62,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
         deps: o.actors.deps,
         gate: handler.needs.length > 0 ? o.actors.runtime : undefined,
         concurrency: concurrencyOf(config.processing, handler.source),
+        ackWaitMs: config.processing.ackWaitMs,
         log,
       }),
   );

@@ -16,6 +16,8 @@ export interface SourceConsumerOptions {
   gate: GateSource | undefined;
   /** Messages in flight at most (`<SOURCE>_CONCURRENCY`). */
   concurrency: number;
+  /** The consumer's `ack_wait` (`ACK_WAIT`): held messages are reported in progress every third of it. */
+  ackWaitMs: number;
   log: Log;
   /**
    * How long one pull request waits for messages.
@@ -39,6 +41,9 @@ export class SourceConsumer {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** When each held message (waiting or in flight) was delivered or last reported in progress. */
+  private readonly touched = new Map<JsMsg, number>();
 
   constructor(private readonly o: SourceConsumerOptions) {}
 
@@ -60,7 +65,22 @@ export class SourceConsumer {
     this.unsubscribe = this.o.gate?.subscribe((e) => {
       if (e.type === 'dep.transition' && needs.has(e.dependency)) this.poke();
     });
+    // One timer for all held messages: a handler of any length, and a message
+    // waiting for a slot, stays this process's until it dies; then it comes
+    // back after one ack_wait.
+    const every = Math.max(250, Math.floor(this.o.ackWaitMs / 3));
+    this.heartbeat = setInterval(() => this.reportWorking(every), every);
     this.loop = this.run();
+  }
+
+  /** `working()` for every message held at least `every` ms since it was delivered or last reported. */
+  private reportWorking(every: number): void {
+    const now = Date.now();
+    for (const [msg, at] of this.touched) {
+      if (now - at < every) continue;
+      msg.working();
+      this.touched.set(msg, now);
+    }
   }
 
   private poke(): void {
@@ -110,6 +130,7 @@ export class SourceConsumer {
             msg.nak();
             continue;
           }
+          this.touched.set(msg, Date.now());
           this.waiting.push(msg);
           this.startWaiting();
         }
@@ -139,6 +160,7 @@ export class SourceConsumer {
       .catch((e) => this.o.log.error({ err: e, source: this.source, seq: msg.seq }, 'processing crashed'))
       .finally(() => {
         this.inFlight.delete(msg);
+        this.touched.delete(msg);
         this.startWaiting();
         this.poke();
       });
@@ -151,10 +173,14 @@ export class SourceConsumer {
   async stop(timeoutMs: number): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
+    clearInterval(this.heartbeat);
     this.current?.stop();
     this.poke();
     await this.loop;
-    for (const msg of this.waiting.splice(0)) msg.nak();
+    for (const msg of this.waiting.splice(0)) {
+      this.touched.delete(msg);
+      msg.nak();
+    }
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));

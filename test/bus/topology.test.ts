@@ -8,8 +8,8 @@ import { WEBHOOKS_STREAM } from '../../src/bus/names.js';
 
 const LIMITS: WebhooksStreamOptions = { duplicateWindowMs: 120_000, maxBytes: 64 * 1024 * 1024, maxMsgs: -1, replicas: 1 };
 const CONSUMERS = new Map([
-  ['orders', { maxDeliver: 5, concurrency: 4 }],
-  ['pages', { maxDeliver: 3, concurrency: 200 }],
+  ['orders', { maxDeliver: 5, ackWaitMs: 5000, concurrency: 4 }],
+  ['pages', { maxDeliver: 3, ackWaitMs: 5000, concurrency: 200 }],
 ]);
 
 describe('stream topology (against nats-server)', () => {
@@ -51,7 +51,7 @@ describe('stream topology (against nats-server)', () => {
 
   it('updates the limits of an existing stream and consumers when run again', async () => {
     await ensureWebhooksTopology(jsm, LIMITS, CONSUMERS);
-    await ensureWebhooksTopology(jsm, { ...LIMITS, maxMsgs: 10_000, maxBytes: 1024 * 1024 }, new Map([['orders', { maxDeliver: 9, concurrency: 4 }]]));
+    await ensureWebhooksTopology(jsm, { ...LIMITS, maxMsgs: 10_000, maxBytes: 1024 * 1024 }, new Map([['orders', { maxDeliver: 9, ackWaitMs: 5000, concurrency: 4 }]]));
     const { config, state } = await jsm.streams.info(WEBHOOKS_STREAM);
     expect(config).to.deep.include({ max_msgs: 10_000, max_bytes: 1024 * 1024 });
     expect(state.consumer_count, 'consumers of other sources stay').to.equal(2);

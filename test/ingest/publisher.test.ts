@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/waitFor.js';
 import { WEBHOOKS_STREAM } from '../../src/bus/names.js';
 
 const LIMITS: WebhooksStreamOptions = { duplicateWindowMs: 120_000, maxBytes: 1024 * 1024, maxMsgs: -1, replicas: 1 };
-const CONSUMERS = new Map([['orders', { maxDeliver: 5, concurrency: 1 }]]);
+const CONSUMERS = new Map([['orders', { maxDeliver: 5, ackWaitMs: 5000, concurrency: 1 }]]);
 const log = createLogger('silent');
 
 const webhook = (id: string, overrides: Partial<AcceptedWebhook> = {}): AcceptedWebhook => ({

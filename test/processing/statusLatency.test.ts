@@ -48,7 +48,7 @@ describe('WebhookMessageProcessor with a slow status bucket', () => {
     nats = await TestNats.start();
     nc = await connect({ servers: nats.url });
     const jsm = await jetstreamManager(nc);
-    await ensureWebhooksTopology(jsm, { duplicateWindowMs: 60_000, maxBytes: -1, maxMsgs: -1, replicas: 1 }, new Map([['orders', { maxDeliver: 5, concurrency: 1 }]]));
+    await ensureWebhooksTopology(jsm, { duplicateWindowMs: 60_000, maxBytes: -1, maxMsgs: -1, replicas: 1 }, new Map([['orders', { maxDeliver: 5, ackWaitMs: 5000, concurrency: 1 }]]));
     await ensureBuckets(nc, ['orders'], { statusTtlMs: 3_600_000, replicas: 1 });
   });
 
