@@ -88,7 +88,7 @@ export async function startService(
         webhooks: { duplicateWindowMs: config.ingest.duplicateWindowMs, maxBytes: nats.streamMaxBytes, maxMsgs: nats.streamMaxMsgs, replicas },
         consumers: consumerLimits(config),
         deadLetters: { maxBytes: nats.deadLettersMaxBytes },
-        buckets: { statusTtlMs: nats.statusTtlMs, replicas },
+        buckets: { statusTtlMs: nats.statusTtlMs, stepsTtlMs: nats.stepsTtlMs, replicas },
       });
     },
   });

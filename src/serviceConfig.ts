@@ -57,6 +57,7 @@ export function loadConfig(env: Env): ServiceConfig {
       streamMaxMsgs: intVar(env, 'WEBHOOKS_MAX_MSGS', -1, { min: -1 }),
       deadLettersMaxBytes: intVar(env, 'DEAD_LETTERS_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024 }),
       statusTtlMs: durationVar(env, 'STATUS_TTL', 7 * 24 * 3_600_000, { minMs: 60_000 }),
+      stepsTtlMs: durationVar(env, 'STEPS_TTL', 7 * 24 * 3_600_000, { minMs: 60_000 }),
     },
     processing: loadProcessingConfig(env, sources.keys()),
     protection: loadProtectionConfig(env),

@@ -27,6 +27,8 @@ export const WebhookHeaders = {
   EventType: 'Webhook-Event-Type',
   /** The request's Content-Type. */
   ContentType: 'Content-Type',
+  /** On a dead letter replayed with `?resume=true`: the sequence whose finished steps it resumes from. */
+  ResumeStepsOf: 'Webhook-Resume-Steps-Of',
 } as const;
 
 /** The stream of dead letters. */
@@ -60,6 +62,8 @@ export const DlqHeaders = {
   LastError: 'Dlq-Last-Error',
   /** ISO-8601. */
   FailedAt: 'Dlq-Failed-At',
+  /** The pipeline steps that had finished (journaled in `webhook-steps`), comma-separated; absent when none. */
+  StepsDone: 'Dlq-Steps-Done',
 } as const;
 
 /** KV buckets, by what they hold. */
@@ -74,6 +78,8 @@ export const Buckets = {
   dependencyOwners: 'dependency-owners',
   /** Breaker and rate state of each dependency, written by its owner. */
   dependencyState: 'dependency-state',
+  /** Finished steps of webhooks still being retried, key `<source>.<id>.<step>` (`nats kv get webhook-steps audiobooks.<id>.audnex.getBook`). */
+  steps: 'webhook-steps',
 } as const;
 
 /**

@@ -127,12 +127,15 @@ export interface TopologyBuckets {
   sessions: KV;
   dependencyOwners: KV;
   dependencyState: KV;
+  steps: KV;
 }
 
 /** Options of the KV buckets. */
 export interface BucketOptions {
   /** How long statuses are kept. */
   statusTtlMs: number;
+  /** How long finished steps are kept (`STEPS_TTL`) @default 7 days */
+  stepsTtlMs?: number;
   /** Copies of each bucket (`NATS_REPLICAS`); an existing bucket is updated to it. */
   replicas: ReplicaCount;
 }
@@ -153,6 +156,7 @@ export async function ensureBuckets(nc: NatsConnection, sources: Iterable<string
     sessions: await bucket(Buckets.sessions, 'Session cookies of dependencies, by dependency'),
     dependencyOwners: await bucket(Buckets.dependencyOwners, 'Lease of the instance that owns each dependency'),
     dependencyState: await bucket(Buckets.dependencyState, 'Breaker and rate state of each dependency, written by its owner'),
+    steps: await bucket(Buckets.steps, 'Finished steps of webhooks still being retried, by <source>.<id>.<step>', options.stepsTtlMs ?? 7 * 24 * 3_600_000),
   };
 }
 

@@ -26,4 +26,6 @@ export interface NatsConfig {
   deadLettersMaxBytes: number;
   /** `STATUS_TTL`: how long per-webhook statuses are kept, in ms @default 7 days */
   statusTtlMs: number;
+  /** `STEPS_TTL`: how long a webhook's finished steps are kept for its retries, in ms @default 7 days */
+  stepsTtlMs: number;
 }

@@ -15,6 +15,13 @@ export interface HandlerMeta {
   eventType: string | undefined;
   /** Aborted when the service stops; pass it on to long work. */
   signal: AbortSignal;
+  /**
+   * Runs one named step of the pipeline (a dependency call) with `input`. In
+   * a pipeline that needs two dependencies or more, a finished step's result
+   * is journaled (`webhook-steps`), and a later delivery of the same webhook
+   * gets it back without calling again, as long as the input is the same.
+   */
+  step<I, T>(name: string, input: I, run: (input: I) => Promise<T>): Promise<T>;
 }
 
 /** One result to store under a natural key in the source's KV bucket. */

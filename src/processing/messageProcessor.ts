@@ -7,11 +7,12 @@ import type { SourceValidator } from '../ingest/validator.js';
 import { isServiceError } from '../errors/serviceError.js';
 import type { Log } from '../log.js';
 import { kvKey } from '../store/kvKey.js';
-import type { SourceHandler } from './handler.js';
+import type { HandlerMeta, SourceHandler } from './handler.js';
 import type { ProcessingEvents } from './processingEvents.js';
 import { ProcessingError, ProcessingErrorCodes } from './processingError.js';
 import { decideRetry, summarizeFailure, type RetryPolicy } from './retryDecision.js';
 import type { KvWriter } from '../store/kvWriter.js';
+import { stepInputHash, type StepJournal } from '../store/stepJournal.js';
 import type { WebhookStatus } from '../store/webhookStatus.js';
 import { markFailed, recordOutcome, startProcessSpan } from '../tracing/messagingSpans.js';
 import { addSpanEvent } from '../tracing/tracer.js';
@@ -25,6 +26,14 @@ export interface MessageProcessorOptions {
   retry: RetryPolicy;
   events: ProcessingEvents;
   log: Log;
+  /** Where finished steps are journaled; undefined runs every step every time. */
+  steps?: StepJournal;
+}
+
+/** The step runner of one delivery, and the steps it found or finished. */
+interface DeliverySteps {
+  step: HandlerMeta['step'];
+  finished: Set<string>;
 }
 
 /**
@@ -65,9 +74,11 @@ export class WebhookMessageProcessor {
     // Quick handlers go straight from queued to done and arm one timer; a
     // slow one shows as processing. (Its consumer tells JetStream it is busy.)
     const slow = setTimeout(() => void this.status({ ...base, status: 'processing' }), 250);
+    const steps = this.steps(msg, handler, id);
     try {
       const payload = this.payload(msg, source);
       const results = await handler.handle(payload, deps, {
+        step: steps.step,
         source,
         id,
         seq: msg.seq,
@@ -97,10 +108,51 @@ export class WebhookMessageProcessor {
       this.o.events.emit({ type: 'webhook.done', source, id, seq: msg.seq, deliveries, durationMs: Date.now() - started, at: Date.now() });
     } catch (e) {
       if (signal.aborted) return recordOutcome(span, 'interrupted'); // handed back by stop()
-      await this.fail(msg, base, e, Date.now() - started, span);
+      await this.fail(msg, base, e, Date.now() - started, span, [...steps.finished]);
     } finally {
       clearTimeout(slow);
     }
+  }
+
+  /**
+   * The steps of this delivery. Journaled only where it can pay: a pipeline
+   * that needs two dependencies or more (with one, a retry repeats nothing
+   * that succeeded). The journal is read only on a redelivery, or on a replay
+   * asked to resume, and only for the sequence being delivered (a replay
+   * starts clean unless it names the one it resumes).
+   */
+  private steps(msg: JsMsg, handler: SourceHandler, id: string): DeliverySteps {
+    const finished = new Set<string>();
+    const journal = this.o.steps;
+    if (!journal || handler.needs.length < 2) return { finished, step: (_name, input, run) => run(input) };
+    const source = handler.source;
+    const resumeOf = Number(msg.headers?.get(WebhookHeaders.ResumeStepsOf) || 0);
+    const readable = new Set([msg.seq, ...(Number.isSafeInteger(resumeOf) && resumeOf > 0 ? [resumeOf] : [])]);
+    const mayHaveSteps = msg.info.deliveryCount > 1 || readable.size > 1;
+    const step = async <I, T>(name: string, input: I, run: (input: I) => Promise<T>): Promise<T> => {
+      const inputHash = stepInputHash(input);
+      if (mayHaveSteps) {
+        const entry = await journal.get(source, id, name).catch((err) => {
+          this.o.log.warn({ err, source, id, step: name }, 'journal not read; running the step');
+          return undefined;
+        });
+        if (entry && readable.has(entry.seq) && entry.input === inputHash) {
+          finished.add(name);
+          addSpanEvent('webhook.step.replayed', () => ({ 'webhook_relay.step': name }));
+          return entry.value as T;
+        }
+      }
+      const value = await run(input);
+      try {
+        await journal.put(source, id, name, { id, step: name, seq: msg.seq, input: inputHash, value, at: new Date().toISOString() });
+        finished.add(name);
+      } catch (err) {
+        // The step's result still counts for this delivery; only a retry would call again.
+        this.o.log.warn({ err, source, id, step: name }, 'step not journaled');
+      }
+      return value;
+    };
+    return { finished, step };
   }
 
   private payload(msg: JsMsg, source: string): unknown {
@@ -117,7 +169,7 @@ export class WebhookMessageProcessor {
     }
   }
 
-  private async fail(msg: JsMsg, base: Omit<WebhookStatus, 'status' | 'updatedAt'>, error: unknown, durationMs: number, span: Span): Promise<void> {
+  private async fail(msg: JsMsg, base: Omit<WebhookStatus, 'status' | 'updatedAt'>, error: unknown, durationMs: number, span: Span, stepsDone: string[]): Promise<void> {
     const { source, id, deliveries } = base;
     const lastError = summarizeFailure(error);
     markFailed(span, error);
@@ -144,7 +196,7 @@ export class WebhookMessageProcessor {
       const dl = await writeDeadLetter(
         this.o.js,
         { subject: msg.subject, seq: msg.seq, data: msg.data, headers: msg.headers },
-        { reason: 'terminated', deliveries, lastError: `${lastError.code}: ${lastError.message}`, failedAt: now },
+        { reason: 'terminated', deliveries, lastError: `${lastError.code}: ${lastError.message}`, failedAt: now, stepsDone },
       );
       await this.status({ ...base, status: 'dead', lastError, deadLetter: { stream: DEAD_LETTERS_STREAM, subject: dl.subject } });
       // No reason argument: nats-server 2.9 ignores a `+TERM <reason>` and redelivers.

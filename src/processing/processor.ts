@@ -1,3 +1,4 @@
+import { kvStepJournal } from '../store/stepJournal.js';
 import { concurrencyOf } from '../config/processing.js';
 import { Kvm } from '@nats-io/kv';
 import type { ProcessingConfig } from '../config/processing.js';
@@ -43,6 +44,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   const nc = link.nc!;
   // The link's set-up has created every bucket; processing only binds to the status bucket.
   const statusKv = await new Kvm(nc).open(Buckets.status);
+  const steps = kvStepJournal(await new Kvm(nc).open(Buckets.steps));
   const kv = new KvWriter(nc);
   const events = new ProcessingEvents();
   const processor = new WebhookMessageProcessor({
@@ -52,6 +54,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
     retry: { backoffMs: config.processing.retryBackoffMs, maxDeliver: config.processing.maxDeliver },
     events,
     log,
+    steps,
   });
   const consumers = [...o.handlers.values()].map(
     (handler) =>
@@ -66,7 +69,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
         log,
       }),
   );
-  const mover = new DeadLetterMover({ js: link.js!, jsm: link.jsm!, statusKv, kv, events, log });
+  const mover = new DeadLetterMover({ js: link.js!, jsm: link.jsm!, statusKv, kv, events, log, steps });
   const reconciler = new AckFloorReconciler({
     jsm: link.jsm!,
     statusKv,

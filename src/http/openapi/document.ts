@@ -116,6 +116,13 @@ function deadLetterPaths(sourceNames: readonly string[]): Record<string, Json> {
   const source: Json = { name: 'source', in: 'query', required: false, description: 'Only this source\'s dead letters.', schema: { type: 'string', enum: sourceNames } };
   const seq: Json = { name: 'seq', in: 'path', required: true, description: 'Sequence in DEAD_LETTERS.', schema: { type: 'string', pattern: '^[0-9]+$' } };
   const notFound = { 404: deadLetterNotFound };
+  const resume: Json = {
+    name: 'resume',
+    in: 'query',
+    required: false,
+    description: '`true`: the replayed webhook keeps the pipeline steps that had finished (`Dlq-Steps-Done`) and calls only the rest; by default it starts clean.',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  };
   return {
     '/dead-letters': {
       get: admin('listDeadLetters', 'List dead letters, oldest first, a page at a time', [
@@ -125,14 +132,14 @@ function deadLetterPaths(sourceNames: readonly string[]): Record<string, Json> {
       ], jsonResponse('A page of dead letters.', ref('schemas', 'DeadLetterPage'))),
     },
     '/dead-letters/replay': {
-      post: admin('replayDeadLetters', 'Republish every dead letter (of a source) to WEBHOOKS and delete it', [source], jsonResponse('What was replayed and what failed.', ref('schemas', 'ReplayedAll'))),
+      post: admin('replayDeadLetters', 'Republish every dead letter (of a source) to WEBHOOKS and delete it', [source, resume], jsonResponse('What was replayed and what failed.', ref('schemas', 'ReplayedAll'))),
     },
     '/dead-letters/{seq}': {
       get: admin('getDeadLetter', 'One dead letter with its headers and body', [seq], jsonResponse('The dead letter.', ref('schemas', 'DeadLetter')), notFound),
       delete: admin('deleteDeadLetter', 'Delete one dead letter', [seq], jsonResponse('Deleted.', ref('schemas', 'Deleted')), notFound),
     },
     '/dead-letters/{seq}/replay': {
-      post: admin('replayDeadLetter', 'Republish one dead letter to WEBHOOKS and delete it', [seq], jsonResponse('Replayed under a new sequence.', ref('schemas', 'Replayed')), notFound),
+      post: admin('replayDeadLetter', 'Republish one dead letter to WEBHOOKS and delete it', [seq, resume], jsonResponse('Replayed under a new sequence.', ref('schemas', 'Replayed')), notFound),
     },
   };
 }

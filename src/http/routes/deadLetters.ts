@@ -15,6 +15,12 @@ function positiveInt(name: string, raw: unknown, fallback?: number, max = Number
   return Number(raw);
 }
 
+function flagParam(name: string, raw: unknown): boolean {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ServiceError(ErrorCodes.HTTP_BAD_PARAMETER, `${name} must be true or false`, { status: 400 });
+}
+
 function sourceParam(raw: unknown, sources: ReadonlySet<string>): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (typeof raw !== 'string' || !sources.has(raw)) {
@@ -45,13 +51,13 @@ export function mountDeadLetterRoutes(router: Router, link: NatsLink, adminToken
     });
   });
   router.post('/dead-letters/replay', admin, async (ctx) => {
-    ctx.body = await getStore().replayAll(sourceParam(ctx.query.source, sources));
+    ctx.body = await getStore().replayAll(sourceParam(ctx.query.source, sources), { resume: flagParam('resume', ctx.query.resume) });
   });
   router.get('/dead-letters/:seq', admin, async (ctx) => {
     ctx.body = await getStore().get(positiveInt('seq', ctx.params.seq));
   });
   router.post('/dead-letters/:seq/replay', admin, async (ctx) => {
-    ctx.body = await getStore().replay(positiveInt('seq', ctx.params.seq));
+    ctx.body = await getStore().replay(positiveInt('seq', ctx.params.seq), { resume: flagParam('resume', ctx.query.resume) });
   });
   router.delete('/dead-letters/:seq', admin, async (ctx) => {
     const seq = positiveInt('seq', ctx.params.seq);

@@ -7,6 +7,7 @@ import type { KvWriter } from '../../store/kvWriter.js';
 import { unlessMissing } from '../../bus/missing.js';
 import { parseAdvisory, reasonOf, type WebhookAdvisory } from './advisory.js';
 import { sourceOfSubject, writeDeadLetter } from './deadLetterWriter.js';
+import type { StepJournal } from '../../store/stepJournal.js';
 import { ADVISORIES_STREAM, DEAD_LETTERS_STREAM, MOVER_CONSUMER, WEBHOOKS_STREAM, WebhookHeaders, deadLetterSubject } from '../../bus/names.js';
 
 /** What the mover needs. */
@@ -17,6 +18,8 @@ export interface MoverOptions {
   kv: KvWriter;
   events: ProcessingEvents;
   log: Log;
+  /** Where the finished steps the dead letter names are read. */
+  steps?: StepJournal;
 }
 
 /**
@@ -94,10 +97,11 @@ export class DeadLetterMover {
       const status = await readStatus(this.o.statusKv, sourceOfSubject(original.subject), id).catch(() => undefined);
       const lastError = status?.lastError ? `${status.lastError.code}: ${status.lastError.message}` : 'unknown (no failure recorded)';
       const reason = reasonOf(a);
+      const stepsDone = await this.o.steps?.finished(sourceOfSubject(original.subject), id, a.stream_seq).catch(() => undefined);
       await writeDeadLetter(
         js,
         { subject: original.subject, seq: a.stream_seq, data: original.data, headers: original.header },
-        { reason, deliveries: a.deliveries, lastError, failedAt: new Date() },
+        { reason, deliveries: a.deliveries, lastError, failedAt: new Date(), stepsDone },
       );
       await this.o.kv.putStatus({
         id,

@@ -111,15 +111,20 @@ export class DeadLetterStore {
    * Publishes the dead letter again to its original subject (a new webhook
    * sequence, same delivery id), records it as queued, then removes it from
    * `DEAD_LETTERS`. Replaying the same dead letter twice publishes once.
+   * With `resume`, the replayed webhook keeps the steps its original had
+   * finished (`webhook-steps`); without, it starts clean.
    * @throws ServiceError DEAD_LETTER_NOT_FOUND
    */
-  async replay(seq: number): Promise<{ seq: number; replayedAs: number; subject: string }> {
+  async replay(seq: number, { resume = false }: { resume?: boolean } = {}): Promise<{ seq: number; replayedAs: number; subject: string }> {
     const m = await this.find({ seq });
     if (!m) throw notFound(seq);
     const original = m.header?.get(DlqHeaders.OriginalSubject);
     if (!original) throw new ServiceError(ErrorCodes.INTERNAL_ERROR, `dead letter ${seq} has no ${DlqHeaders.OriginalSubject}`);
     const h = webhookHeaders(m.header);
     h.set('Webhook-Replay-Of', String(seq));
+    const originalSeq = m.header?.get(DlqHeaders.OriginalSeq);
+    if (resume && originalSeq) h.set(WebhookHeaders.ResumeStepsOf, originalSeq);
+    else h.delete(WebhookHeaders.ResumeStepsOf);
     const id = m.header?.get(WebhookHeaders.Id);
     const source = original.split('.')[1] ?? 'unknown';
     // Read before publishing: processing may record the replayed webhook before `queued` lands.
@@ -131,7 +136,7 @@ export class DeadLetterStore {
   }
 
   /** Replays every dead letter (of one source, if given). */
-  async replayAll(source?: string): Promise<{ replayed: number; failed: { seq: number; error: string }[] }> {
+  async replayAll(source?: string, options: { resume?: boolean } = {}): Promise<{ replayed: number; failed: { seq: number; error: string }[] }> {
     let replayed = 0;
     const failed: { seq: number; error: string }[] = [];
     let after = 0;
@@ -139,7 +144,7 @@ export class DeadLetterStore {
       const page = await this.list({ source, limit: 100, after });
       for (const item of page.items) {
         try {
-          await this.replay(item.seq);
+          await this.replay(item.seq, options);
           replayed++;
         } catch (e) {
           failed.push({ seq: item.seq, error: (e as Error).message });

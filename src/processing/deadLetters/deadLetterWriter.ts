@@ -18,6 +18,8 @@ export interface Death {
   /** `<code>: <message>`. */
   lastError: string;
   failedAt: Date;
+  /** The pipeline steps that had finished, journaled. */
+  stepsDone?: readonly string[];
 }
 
 /** The source of a `webhooks.<source>` subject. */
@@ -48,6 +50,7 @@ function deadLetterHeaders(original: OriginalMessage, death: Death): MsgHdrs {
   h.set(DlqHeaders.Deliveries, String(death.deliveries));
   h.set(DlqHeaders.LastError, death.lastError.replace(/[\r\n]+/g, ' ').slice(0, 1000));
   h.set(DlqHeaders.FailedAt, death.failedAt.toISOString());
+  if (death.stepsDone?.length) h.set(DlqHeaders.StepsDone, [...death.stepsDone].sort().join(','));
   return h;
 }
 

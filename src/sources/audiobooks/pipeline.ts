@@ -39,7 +39,7 @@ export const audiobooksPipeline: SourceHandler<AudiobooksWebhook, AudiobookRecor
     let book: AudnexBook | undefined;
     let audnex: AudiobookRecord['audnex'] = 'skipped';
     if (payload.asin) {
-      const lookup = await deps.audnex.getBook(payload.asin);
+      const lookup = await meta.step('audnex.getBook', payload.asin, (asin) => deps.audnex.getBook(asin));
       audnex = lookup.found ? 'found' : 'not_found';
       book = lookup.found ? lookup.value : undefined;
     }
@@ -47,7 +47,8 @@ export const audiobooksPipeline: SourceHandler<AudiobooksWebhook, AudiobookRecor
     const author = book?.authors[0]?.name ?? payload.author;
     if (!title) throw unprocessable(`ASIN ${payload.asin} is not on Audnex and the webhook has no title to search for`);
 
-    const search = await deps.mam.search({ text: author ? `${title} ${author}` : title, srchIn: ['title', 'author'] });
+    const query = { text: author ? `${title} ${author}` : title, srchIn: ['title', 'author'] as ('title' | 'author')[] };
+    const search = await meta.step('mam.search', query, (q) => deps.mam.search(q));
     const candidates = [...search.results].sort((a, b) => b.seeders - a.seeders).slice(0, MAX_CANDIDATES);
     const metadata = book && {
       title: book.title,

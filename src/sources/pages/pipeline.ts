@@ -88,18 +88,20 @@ export function pagesPipeline(defaultKnowledgeBaseId: string | undefined): Sourc
     async handle(payload, deps, meta) {
       const kbId = payload.knowledgeBaseId ?? defaultKnowledgeBaseId;
       if (!kbId) throw unprocessable('the webhook names no knowledgeBaseId and BOTPRESS_KB_ID is not set');
-      const page = await deps.browser.scrape(payload.url);
+      const page = await meta.step('browser.scrape', payload.url, (url) => deps.browser.scrape(url));
       if (page.status === 404 || page.status === 410) throw unprocessable(`the page answers ${page.status}`);
       if (page.status >= 400) {
         throw new ProcessingError(ProcessingErrorCodes.PROCESSING_HANDLER_FAILED, `the page answers ${page.status}`, { retriable: true });
       }
       const text = page.text.slice(0, MAX_PAGE_TEXT);
-      const business = await deps.openai.extract<BusinessInfo>(`${page.title}\n\n${text}`, BUSINESS_SCHEMA, { instructions: INSTRUCTIONS });
+      const business = await meta.step('openai.extract', `${page.title}\n\n${text}`, (input) =>
+        deps.openai.extract<BusinessInfo>(input, BUSINESS_SCHEMA, { instructions: INSTRUCTIONS }),
+      );
       const key = pageFileKey(payload.url);
-      const file = await deps.botpress.addToKnowledgeBase(kbId, key, markdown(payload.url, page.title, business, text), {
-        contentType: 'text/markdown',
-        title: business.name || page.title,
-      });
+      const document = markdown(payload.url, page.title, business, text);
+      const file = await meta.step('botpress.addToKnowledgeBase', { kbId, key, document }, (input) =>
+        deps.botpress.addToKnowledgeBase(input.kbId, input.key, input.document, { contentType: 'text/markdown', title: business.name || page.title }),
+      );
       return [
         {
           key: payload.url,
