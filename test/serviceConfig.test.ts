@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { loadConfig } from '../src/serviceConfig.js';
+import { defaultEdgeProcesses, loadConfig } from '../src/serviceConfig.js';
 import { parseDuration } from '../src/config/parse.js';
 
 function errorOf(env: Record<string, string>): Error {
@@ -58,6 +58,13 @@ describe('loadConfig', () => {
       expect(e.message).to.match(new RegExp(`^${name} `));
     });
   }
+});
+
+describe('INGEST_WORKERS default', () => {
+  it('is one per core, at most 4, leaving a core to processing when the instance also processes', () => {
+    expect([1, 2, 4, 8].map((cores) => defaultEdgeProcesses('all', cores))).to.deep.equal([1, 1, 3, 4]);
+    expect([1, 2, 4, 8].map((cores) => defaultEdgeProcesses('edge', cores))).to.deep.equal([1, 2, 4, 4]);
+  });
 });
 
 describe('ACK_WAIT', () => {

@@ -8,7 +8,7 @@ export interface IngestConfig {
   host: string | undefined;
   /** `SERVICE_ROLE`: `all` (edge and processing), `edge` (only the HTTP edge) or `worker` (only processing) @default 'all' */
   role: 'all' | 'edge' | 'worker';
-  /** `INGEST_WORKERS`: edge processes (HTTP) sharing the port @default CPU cores, at most 4 */
+  /** `INGEST_WORKERS`: edge processes (HTTP) sharing the port @default CPU cores, at most 4, less one with `SERVICE_ROLE=all` */
   edgeProcesses: number;
   /** `MAX_BODY_BYTES` @default 1048576 */
   maxBodyBytes: number;

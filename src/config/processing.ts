@@ -1,11 +1,17 @@
 import { ConfigError, durationListVar, durationVar, intVar, readVar, type Env } from './parse.js';
 
-/** Webhooks of a source processed at once unless `<SOURCE>_CONCURRENCY` says otherwise. */
+/** Webhooks of a source processed at once unless its definition or `<SOURCE>_CONCURRENCY` says otherwise. */
 const DEFAULT_SOURCE_CONCURRENCY = 10;
+
+/** What the processing settings need to know of a source. */
+export interface SourceConcurrency {
+  /** Webhooks processed at once unless `<SOURCE>_CONCURRENCY` says otherwise @default 10 */
+  readonly defaultConcurrency?: number;
+}
 
 /** Settings of the consumers, retries and admin routes. */
 export interface ProcessingConfig {
-  /** `<SOURCE>_CONCURRENCY`: messages in flight per source @default 10 */
+  /** `<SOURCE>_CONCURRENCY`: messages in flight per source @default the source's, else 10 */
   concurrency: ReadonlyMap<string, number>;
   /** `RETRY_BACKOFF`: nak delay after the 1st, 2nd, … failed delivery; the last repeats @default 1s,5s,30s,2m */
   retryBackoffMs: readonly number[];
@@ -32,10 +38,10 @@ export interface ProcessingConfig {
  * Reads the processing variables for `sources`.
  * @throws ConfigError naming the first variable with a bad value.
  */
-export function loadProcessingConfig(env: Env, sources: Iterable<string>): ProcessingConfig {
+export function loadProcessingConfig(env: Env, sources: ReadonlyMap<string, SourceConcurrency>): ProcessingConfig {
   const concurrency = new Map<string, number>();
-  for (const s of sources) {
-    concurrency.set(s, intVar(env, `${s.toUpperCase().replace(/-/g, '_')}_CONCURRENCY`, DEFAULT_SOURCE_CONCURRENCY, { min: 1, max: 1000 }));
+  for (const [s, { defaultConcurrency }] of sources) {
+    concurrency.set(s, intVar(env, `${s.toUpperCase().replace(/-/g, '_')}_CONCURRENCY`, defaultConcurrency ?? DEFAULT_SOURCE_CONCURRENCY, { min: 1, max: 1000 }));
   }
   const retryBackoffMs = durationListVar(env, 'RETRY_BACKOFF', [1000, 5000, 30_000, 120_000]);
   if (retryBackoffMs.length === 0) throw new ConfigError('RETRY_BACKOFF', 'must list at least one duration');

@@ -110,9 +110,12 @@ export class WebhookPublisher {
     const nc = this.link.nc;
     if (!nc || !this.link.ready) throw refuse.streamUnavailable(this.link.status().reason);
     this.mux ??= new PublishAckMux(nc, this.ackTimeoutMs);
+    const left = deadline - Date.now();
+    // The mux gives up after ackTimeoutMs itself: a timer of our own only when the deadline comes first.
+    if (left >= this.ackTimeoutMs) return this.mux.publish(subject, body, headers);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AckError({ kind: 'timeout' })), Math.max(0, deadline - Date.now()));
+      timer = setTimeout(() => reject(new AckError({ kind: 'timeout' })), Math.max(0, left));
     });
     try {
       return await Promise.race([this.mux.publish(subject, body, headers), late]);

@@ -34,7 +34,9 @@ export interface SourceConsumerOptions {
  */
 export class SourceConsumer {
   private running = false;
-  private readonly inFlight = new Map<JsMsg, AbortController>();
+  private readonly inFlight = new Set<JsMsg>();
+  /** Aborts every running handler when stop() has waited long enough; one for all. */
+  private abort = new AbortController();
   /** Pulled, not started yet (only for pipelines that need no dependency). */
   private waiting: JsMsg[] = [];
   private current: ConsumerMessages | undefined;
@@ -61,6 +63,7 @@ export class SourceConsumer {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.abort.signal.aborted) this.abort = new AbortController();
     const needs = new Set<string>(this.o.handler.needs);
     this.unsubscribe = this.o.gate?.subscribe((e) => {
       if (e.type === 'dep.transition' && needs.has(e.dependency)) this.poke();
@@ -153,10 +156,9 @@ export class SourceConsumer {
   }
 
   private dispatch(msg: JsMsg): void {
-    const abort = new AbortController();
-    this.inFlight.set(msg, abort);
+    this.inFlight.add(msg);
     void this.o.processor
-      .process(msg, this.o.handler, this.o.deps, abort.signal)
+      .process(msg, this.o.handler, this.o.deps, this.abort.signal)
       .catch((e) => this.o.log.error({ err: e, source: this.source, seq: msg.seq }, 'processing crashed'))
       .finally(() => {
         this.inFlight.delete(msg);
@@ -185,8 +187,8 @@ export class SourceConsumer {
     while (this.inFlight.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    for (const [msg, abort] of this.inFlight) {
-      abort.abort();
+    if (this.inFlight.size > 0) this.abort.abort();
+    for (const msg of this.inFlight) {
       msg.nak();
       this.o.log.info({ source: this.source, seq: msg.seq, id: msg.headers?.get(WebhookHeaders.Id) }, 'handed back for redelivery on shutdown');
     }

@@ -20,6 +20,12 @@ export interface SourceDefinition<P = unknown> {
   readonly description: string;
   /** JSON Schema (draft 2020-12 subset that ajv supports) every body must match. */
   readonly schema: AnySchemaObject;
+  /**
+   * Webhooks processed at once unless `<SOURCE>_CONCURRENCY` says otherwise
+   * (the consumer pulls that many, and its acks and writes share socket writes).
+   * @default 10
+   */
+  readonly defaultConcurrency?: number;
   /** Builds the source's pipeline (its `needs` name the dependencies it calls). */
   pipeline(settings: PipelineSettings): SourceHandler<P>;
 }

@@ -145,7 +145,7 @@ describe('docker-compose.yml', () => {
 
   it('gives each relay a stop_grace_period longer than its drain can take, after SIGTERM', () => {
     for (const [name, service] of relays(compose)) {
-      const { shutdownTimeoutMs } = loadProcessingConfig({ SHUTDOWN_TIMEOUT_MS: service.environment?.SHUTDOWN_TIMEOUT_MS }, sources.keys());
+      const { shutdownTimeoutMs } = loadProcessingConfig({ SHUTDOWN_TIMEOUT_MS: service.environment?.SHUTDOWN_TIMEOUT_MS }, sources);
       const graceMs = parseDuration(service.stop_grace_period ?? '10s');
       expect(service.stop_signal ?? 'SIGTERM', name).to.equal('SIGTERM');
       expect(graceMs, `${name} stop_grace_period`).to.be.greaterThan(2 * shutdownTimeoutMs + DRAIN_ALLOWANCE_MS);

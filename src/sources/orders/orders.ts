@@ -7,6 +7,8 @@ export const ordersSource = defineSource({
   name: 'orders',
   description: 'Discord-style order notifications (embeds with description lines and/or fields)',
   schema: ordersSchema,
-  // Its pipeline calls no dependency: more in flight share socket writes.
+  // Its pipeline calls no dependency and takes microseconds: a hundred in
+  // flight share each socket write of their acks and KV writes.
+  defaultConcurrency: 100,
   pipeline: () => ordersPipeline,
 });
