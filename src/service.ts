@@ -110,7 +110,7 @@ export async function startService(
     if (roles.listenAfterReadyMs) {
       await Promise.race([link.whenReady(), new Promise((r) => setTimeout(r, roles.listenAfterReadyMs).unref())]);
     }
-    ({ server, url, stop: stopEdge } = await startEdge({ config, log, link, validator, metrics: ops.metrics, ops: ops.source }));
+    ({ server, url, stop: stopEdge } = await startEdge({ config, log, link, validator, metrics: ops.metrics, ops: ops.reader }));
   }
 
   // The browser must never reach this service's own port (its admin routes).

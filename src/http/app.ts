@@ -2,7 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Log } from '../log.js';
 import type { OpsMetrics } from '../ops/metrics.js';
-import type { OpsSource } from '../ops/opsSource.js';
+import type { OpsReader } from '../ops/opsReader.js';
 import type { SseBroadcaster } from '../ops/sse.js';
 import { errorHandler } from './errorHandler.js';
 import { httpMetrics } from './httpMetrics.js';
@@ -28,7 +28,7 @@ export interface AppOptions extends WebhookRouteOptions {
   /** Where this process records its metrics. */
   metrics: OpsMetrics;
   /** Where `/stats`, `/actors`, `/metrics` and `/events` get their data. */
-  ops: OpsSource;
+  ops: OpsReader;
   /** The `/events` clients. */
   sse: SseBroadcaster;
   /** Per-client-IP limit of `POST /webhooks/*`, and how many proxies to trust for the client's address. */

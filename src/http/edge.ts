@@ -7,7 +7,7 @@ import type { ProtectionConfig } from '../config/protection.js';
 import type { SourceValidator } from '../ingest/validator.js';
 import type { Log } from '../log.js';
 import type { OpsMetrics } from '../ops/metrics.js';
-import type { OpsSource } from '../ops/opsSource.js';
+import type { OpsReader } from '../ops/opsReader.js';
 import { SseBroadcaster } from '../ops/sse.js';
 import { sources } from '../sources/registry.js';
 import type { NatsLink } from '../bus/connection.js';
@@ -29,7 +29,7 @@ export interface EdgeOptions {
   /** Where this process records its metrics. */
   metrics: OpsMetrics;
   /** Where the operating view's routes get their data. */
-  ops: OpsSource;
+  ops: OpsReader;
 }
 
 /** A listening HTTP edge. */

@@ -1,5 +1,5 @@
 import type { InstanceActors, DependencyStatus } from '../dependencies/mod.js';
-import { actorStatus, type ActorStatus, type DependencyOwner } from './opsSource.js';
+import { actorStatus, type ActorStatus, type DependencyOwner } from './opsReader.js';
 
 /** The dependencies as a process that runs processing knows them itself. */
 export interface LocalDependencies {

@@ -1,4 +1,4 @@
-import type { LiveEvent, LiveListener } from './opsSource.js';
+import type { LiveEvent, LiveListener } from './opsReader.js';
 
 /** Options of {@link LiveFeed}. */
 export interface LiveFeedOptions {

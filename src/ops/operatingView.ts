@@ -5,11 +5,11 @@ import type { NatsLink } from '../bus/connection.js';
 import { IgnoredMessages } from './ignoredMessages.js';
 import { OpsMetrics } from './metrics.js';
 import { NatsSampler } from './natsSample.js';
-import { OpsMember } from './opsMember.js';
+import { OpsResponder } from './opsResponder.js';
 import type { MemberRole } from './opsSubjects.js';
-import type { OpsSource } from './opsSource.js';
-import { OpsView } from './opsView.js';
-import { ProcessingOps, type WatchedDependencies } from './processingOps.js';
+import type { OpsReader } from './opsReader.js';
+import { ClusterOpsReader } from './clusterOpsReader.js';
+import { OpsRecorder, type WatchedDependencies } from './opsRecorder.js';
 import { OpsRoster } from './roster.js';
 
 /** One process's part of the operating view. */
@@ -17,7 +17,7 @@ export interface OperatingView {
   /** This process's metrics. */
   readonly metrics: OpsMetrics;
   /** Where this process's routes get their data. */
-  readonly source: OpsSource;
+  readonly reader: OpsReader;
   /** Counts the processor's events (no-op without processing). */
   watchProcessing(events: ProcessingEvents): void;
   /** Counts the dependency actors' events and reports their state (no-op without processing). */
@@ -48,38 +48,38 @@ export function createOperatingView(o: OperatingViewOptions): OperatingView {
   const metrics = new OpsMetrics(o.instance);
   const sources = [...o.sources];
   const sampler = new NatsSampler(() => (o.link.ready ? o.link.jsm : undefined), sources);
-  const processing = o.processing ? new ProcessingOps({ instance: o.instance, metrics, sampler, sources }) : undefined;
+  const recorder = o.processing ? new OpsRecorder({ instance: o.instance, metrics, sampler, sources }) : undefined;
   const self = { member: nuid.next(), instance: o.instance, pid: process.pid, role: o.role, processing: o.processing, startedAt: Date.now() };
   const ignored = new IgnoredMessages({ log: o.log, counter: metrics.opsMessagesIgnored });
   const roster = new OpsRoster(self, { ignored });
-  const member = new OpsMember({
+  const responder = new OpsResponder({
     self,
     metrics,
-    processing,
+    recorder,
     linkReady: () => o.link.ready,
     processes: { primary: 1, edgeProcess: o.edgeProcesses },
     isMember: (m) => roster.known(m) !== undefined,
     ignored,
     log: o.log,
   });
-  const view = new OpsView({ link: o.link, roster, member, processing, sampler, sources, ignored });
+  const reader = new ClusterOpsReader({ link: o.link, roster, responder, recorder, sampler, sources, ignored });
   let stopped = false;
   void o.link.whenReady().then(() => {
     if (stopped || !o.link.nc) return;
     roster.start(o.link.nc);
-    member.start(o.link.nc);
+    responder.start(o.link.nc);
   });
   return {
     metrics,
-    source: view,
-    watchProcessing: (events) => processing?.watchProcessing(events),
-    watchDependencies: (dependencies) => processing?.watchDependencies(dependencies),
+    reader,
+    watchProcessing: (events) => recorder?.watchProcessing(events),
+    watchDependencies: (dependencies) => recorder?.watchDependencies(dependencies),
     stop: () => {
       stopped = true;
-      view.stop();
-      member.stop();
+      reader.stop();
+      responder.stop();
       roster.stop();
-      processing?.stop();
+      recorder?.stop();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { dependencyStatusProperties, dependencyStatusRequired, instanceIdSchema } from '../dependencies/mod.js';
 import { INSTANCE_LABEL, METRIC_PREFIX } from './metrics.js';
-import type { WebhookOutcome } from './opsSource.js';
+import type { WebhookOutcome } from './opsReader.js';
 import type { EventsBatch, MetricsReply, Presence, Watch } from './opsSubjects.js';
 import { RECENT_DURATIONS } from './recentDurations.js';
 

@@ -1,5 +1,5 @@
 import type { MetricsJson } from './metrics.js';
-import type { LiveEvent } from './opsSource.js';
+import type { LiveEvent } from './opsReader.js';
 import type { RecentGrowth } from './recentWindow.js';
 
 /**

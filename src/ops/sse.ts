@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { LiveEvent, OpsSource } from './opsSource.js';
+import type { LiveEvent, OpsReader } from './opsReader.js';
 
 /** Options of {@link SseBroadcaster}. */
 export interface SseOptions {
@@ -51,7 +51,7 @@ export class SseBroadcaster {
   private readonly maxBuffered: number;
 
   constructor(
-    private readonly source: OpsSource,
+    private readonly source: OpsReader,
     private readonly o: SseOptions = {},
   ) {
     this.maxBuffered = o.maxBufferedBytes ?? 256 * 1024;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { LiveFeed } from '../../src/ops/liveFeed.js';
-import type { LiveEvent } from '../../src/ops/opsSource.js';
+import type { LiveEvent } from '../../src/ops/opsReader.js';
 
 const webhook = (id: string): LiveEvent => ({ type: 'webhook', instance: 'a', outcome: 'done', source: 'orders', id, seq: 1, deliveries: 1, durationMs: 1, at: 0 });
 const actor: LiveEvent = { type: 'actor', instance: 'a', cause: 'transition', dependency: 'audnex', from: 'closed', to: 'open', reason: 'r', at: 0, status: undefined };

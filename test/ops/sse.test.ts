@@ -2,12 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { SseBroadcaster } from '../../src/ops/sse.js';
-import type { LiveEvent, LiveListener, OpsSource } from '../../src/ops/opsSource.js';
+import type { LiveEvent, LiveListener, OpsReader } from '../../src/ops/opsReader.js';
 import { SseClient } from '../helpers/sseClient.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /** An operating view that only has a live feed, pushed by the test. */
-class FeedOnly implements OpsSource {
+class FeedOnly implements OpsReader {
   listeners = new Set<LiveListener>();
   stats = () => Promise.reject(new Error('unused'));
   actors = () => Promise.reject(new Error('unused'));

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { OpsSource } from '../../ops/opsSource.js';
+import type { OpsReader } from '../../ops/opsReader.js';
 import { sseFrame, type SseBroadcaster } from '../../ops/sse.js';
 
 /**
@@ -9,7 +9,7 @@ import { sseFrame, type SseBroadcaster } from '../../ops/sse.js';
  * `GET /metrics` (Prometheus text format 0.0.4) and
  * `GET /events` (Server-Sent Events: actor transitions, webhook outcomes, snapshots).
  */
-export function mountOpsRoutes(router: Router, ops: OpsSource, sse: SseBroadcaster): void {
+export function mountOpsRoutes(router: Router, ops: OpsReader, sse: SseBroadcaster): void {
   router.get('/stats', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await ops.stats();

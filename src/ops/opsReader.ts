@@ -91,7 +91,7 @@ export type LiveListener = (batch: readonly LiveEvent[]) => void;
  * Where the HTTP routes of the operating view get their data: this process
  * and, over NATS, every other process of the cluster.
  */
-export interface OpsSource {
+export interface OpsReader {
   /** Counters summed over every live process of every instance that answers in time. */
   stats(): Promise<ServiceStats>;
   /** @throws ServiceError OPS_UNAVAILABLE when no process running processing answers. */

@@ -10,24 +10,24 @@ import type { IgnoredMessages } from './ignoredMessages.js';
 import { LiveFeed } from './liveFeed.js';
 import { renderMetrics, type MetricsJson } from './metrics.js';
 import type { NatsSampler } from './natsSample.js';
-import type { OpsMember } from './opsMember.js';
+import type { OpsResponder } from './opsResponder.js';
 import { isEventsBatch, isMetricsReply } from './opsSchemas.js';
 import { decodeJson, type MetricsReply, type OpsRequest, type Presence, type Watch } from './opsSubjects.js';
-import type { ActorsView, LiveEvent, LiveListener, OpsSource } from './opsSource.js';
-import type { ProcessingOps } from './processingOps.js';
+import type { ActorsView, LiveEvent, LiveListener, OpsReader } from './opsReader.js';
+import type { OpsRecorder } from './opsRecorder.js';
 import { nearestRank } from './recentDurations.js';
 import { RECENT_WINDOW_MS } from './recentWindow.js';
 import type { OpsRoster } from './roster.js';
 import { processingCountersFrom, ingestCountersFrom, sumOf, type ServiceStats } from './stats.js';
 import { OpsSubjects } from '../bus/names.js';
 
-/** What {@link OpsView} reads from. */
-export interface OpsViewOptions {
+/** What {@link ClusterOpsReader} reads from. */
+export interface ClusterOpsReaderOptions {
   link: NatsLink;
   roster: OpsRoster;
-  member: OpsMember;
+  responder: OpsResponder;
   /** This process's processing data, when it runs processing. */
-  processing: ProcessingOps | undefined;
+  recorder: OpsRecorder | undefined;
   sampler: NatsSampler;
   /** Every registered source name. */
   sources: readonly string[];
@@ -59,7 +59,7 @@ function unavailable(message: string): ServiceError {
  * feed merges every instance's events. Without NATS it falls back to this
  * process alone, and says so.
  */
-export class OpsView implements OpsSource {
+export class ClusterOpsReader implements OpsReader {
   private readonly self: Presence;
   private readonly startedAt = Date.now();
   private readonly maxWaitMs: number;
@@ -67,7 +67,7 @@ export class OpsView implements OpsSource {
   private feedStoppers: (() => void)[] = [];
   private feedRunning = false;
 
-  constructor(private readonly o: OpsViewOptions) {
+  constructor(private readonly o: ClusterOpsReaderOptions) {
     this.self = o.roster.self;
     this.maxWaitMs = o.maxWaitMs ?? 1000;
     this.feed = new LiveFeed({
@@ -116,10 +116,10 @@ export class OpsView implements OpsSource {
   /** This process's metrics and those of the other live processes `keep` accepts, asked on `subject`. */
   private async collect(subject: string, nats: boolean, keep?: (p: Presence) => boolean): Promise<{ replies: MetricsReply[]; unanswered: Presence[] }> {
     const others = this.others(keep);
-    const request = { ...this.ask(subject), ...this.from(others), accepts: isMetricsReply, senderOf: OpsView.senderIn(others) };
+    const request = { ...this.ask(subject), ...this.from(others), accepts: isMetricsReply, senderOf: ClusterOpsReader.senderIn(others) };
     const nc = this.nc();
     const [own, gathered] = await Promise.all([
-      this.o.member.collect(nats),
+      this.o.responder.collect(nats),
       nc ? gather(nc, request, this.o.ignored) : { answers: new Map<string, MetricsReply>(), missing: [...request.expected] },
     ]);
     return { replies: [own, ...gathered.answers.values()], unanswered: gathered.missing.map((m) => others.get(m)!) };
@@ -205,7 +205,7 @@ export class OpsView implements OpsSource {
   }
 
   async actors(): Promise<ActorsView> {
-    const watched = this.o.processing?.watched;
+    const watched = this.o.recorder?.watched;
     const nc = this.nc();
     // A processing process knows its own instance's actors; it asks the others. An answer names
     // no process, only its instance: it counts from an instance whose processing process has answered before.
@@ -230,11 +230,11 @@ export class OpsView implements OpsSource {
   }
 
   async recent(): Promise<LiveEvent[]> {
-    const own = this.o.processing?.recent() ?? [];
+    const own = this.o.recorder?.recent() ?? [];
     const others = this.others((p) => p.processing);
     const nc = this.nc();
     if (!nc || others.size === 0) return own;
-    const request = { ...this.ask(OpsSubjects.recent), ...this.from(others), accepts: isEventsBatch, senderOf: OpsView.senderIn(others) };
+    const request = { ...this.ask(OpsSubjects.recent), ...this.from(others), accepts: isEventsBatch, senderOf: ClusterOpsReader.senderIn(others) };
     const { answers } = await gather(nc, request, this.o.ignored);
     const all = [...own, ...[...answers.values()].flatMap((r) => r.events)];
     return all.sort((a, b) => a.at - b.at).slice(-RECENT_EVENTS);
@@ -261,7 +261,7 @@ export class OpsView implements OpsSource {
     const push = (events: readonly LiveEvent[]) => {
       for (const e of events) this.feed.push(e);
     };
-    if (this.o.processing) this.feedStoppers.push(this.o.processing.subscribe(push));
+    if (this.o.recorder) this.feedStoppers.push(this.o.recorder.subscribe(push));
     const nc = this.nc();
     if (!nc) return;
     const beatMs = this.o.watchBeatMs ?? 2000;

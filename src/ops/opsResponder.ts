@@ -4,16 +4,16 @@ import type { IgnoredMessages } from './ignoredMessages.js';
 import type { MetricsJson, OpsMetrics } from './metrics.js';
 import { isWatch } from './opsSchemas.js';
 import { decodeJson, type EventsBatch, type MemberRole, type MetricsReply, type Presence } from './opsSubjects.js';
-import type { ProcessingOps } from './processingOps.js';
+import type { OpsRecorder } from './opsRecorder.js';
 import { RecentWindow } from './recentWindow.js';
 import { OpsSubjects } from '../bus/names.js';
 
-/** What {@link OpsMember} serves. */
-export interface OpsMemberOptions {
+/** What {@link OpsResponder} serves. */
+export interface OpsResponderOptions {
   self: Presence;
   metrics: OpsMetrics;
   /** This process's processing data, when it runs processing. */
-  processing: ProcessingOps | undefined;
+  recorder: OpsRecorder | undefined;
   /** Whether this process's NATS link is ready now. */
   linkReady: () => boolean;
   /** How many processes of each role this instance runs. */
@@ -31,7 +31,7 @@ export interface OpsMemberOptions {
  * `/metrics`), and when it runs processing, for its latest notable events,
  * and publishes its live events while some process says it watches.
  */
-export class OpsMember {
+export class OpsResponder {
   private readonly subscriptions: Subscription[] = [];
   private watchedUntil = 0;
   private watchTimer: NodeJS.Timeout | undefined;
@@ -39,7 +39,7 @@ export class OpsMember {
   private nc: NatsConnection | undefined;
   private readonly window: RecentWindow;
 
-  constructor(private readonly o: OpsMemberOptions) {
+  constructor(private readonly o: OpsResponderOptions) {
     this.window = new RecentWindow(() => o.metrics.json());
   }
 
@@ -48,12 +48,12 @@ export class OpsMember {
    * too), and its latest delivery durations.
    */
   async collect(nats: boolean): Promise<MetricsReply> {
-    await this.o.processing?.refreshGauges(nats);
+    await this.o.recorder?.refreshGauges(nats);
     this.refreshProcessGauges();
     const metrics: MetricsJson = await this.o.metrics.json();
     const { member, instance } = this.o.self;
     const recentGrowth = await this.window.sample(metrics);
-    return { member, instance, metrics, recentDurationsMs: this.o.processing?.recentDurations() ?? [], recentGrowth };
+    return { member, instance, metrics, recentDurationsMs: this.o.recorder?.recentDurations() ?? [], recentGrowth };
   }
 
   /**
@@ -73,7 +73,7 @@ export class OpsMember {
   start(nc: NatsConnection): void {
     if (this.nc) return;
     this.nc = nc;
-    const { self, processing, log, ignored, isMember } = this.o;
+    const { self, recorder, log, ignored, isMember } = this.o;
     const answer = (subject: string, reply: () => Promise<unknown>) =>
       this.subscriptions.push(
         nc.subscribe(subject, {
@@ -89,8 +89,8 @@ export class OpsMember {
       );
     answer(OpsSubjects.metrics, () => this.collect(false));
     answer(OpsSubjects.instanceMetrics(self.instance), () => this.collect(true));
-    if (!processing) return;
-    answer(OpsSubjects.recent, async () => ({ member: self.member, instance: self.instance, events: processing.recent() }) satisfies EventsBatch);
+    if (!recorder) return;
+    answer(OpsSubjects.recent, async () => ({ member: self.member, instance: self.instance, events: recorder.recent() }) satisfies EventsBatch);
     this.subscriptions.push(
       nc.subscribe(OpsSubjects.watch, {
         callback: (err, msg) => {
@@ -108,9 +108,9 @@ export class OpsMember {
 
   /** Publishes live events for `forMs` more (each watch message extends it). */
   private watched(forMs: number): void {
-    const { self, processing } = this.o;
+    const { self, recorder } = this.o;
     this.watchedUntil = Math.max(this.watchedUntil, Date.now() + forMs);
-    this.unsubscribeFeed ??= processing?.subscribe((events) => {
+    this.unsubscribeFeed ??= recorder?.subscribe((events) => {
       const nc = this.nc;
       if (!nc || nc.isClosed() || nc.isDraining()) return;
       nc.publish(OpsSubjects.events(self.instance), JSON.stringify({ member: self.member, instance: self.instance, events: [...events] } satisfies EventsBatch));

@@ -5,7 +5,7 @@ import { ProcessingCollector } from './collector.js';
 import { LiveFeed } from './liveFeed.js';
 import type { OpsMetrics } from './metrics.js';
 import type { NatsSampler } from './natsSample.js';
-import { actorStatus, type DependencyOwner, type LiveEvent, type LiveListener } from './opsSource.js';
+import { actorStatus, type DependencyOwner, type LiveEvent, type LiveListener } from './opsReader.js';
 
 /** The dependency runtime as the operating view watches it. */
 export interface WatchedDependencies {
@@ -18,8 +18,8 @@ export interface WatchedDependencies {
   leases?(): Record<string, boolean>;
 }
 
-/** What {@link ProcessingOps} needs. */
-export interface ProcessingOpsOptions {
+/** What {@link OpsRecorder} needs. */
+export interface OpsRecorderOptions {
   /** `INSTANCE_ID`, which tags every live event. */
   instance: string;
   metrics: OpsMetrics;
@@ -38,7 +38,7 @@ const RECENT_EVENTS = 50;
  * latest notable events, sets the gauges that are read rather than counted,
  * and batches live events while someone watches.
  */
-export class ProcessingOps {
+export class OpsRecorder {
   private readonly collector: ProcessingCollector;
   private readonly feed = new LiveFeed();
   private readonly unsubscribers: (() => void)[] = [];
@@ -46,7 +46,7 @@ export class ProcessingOps {
   /** The latest notable events, kept whether or not anyone listens. */
   private readonly notable: LiveEvent[] = [];
 
-  constructor(private readonly o: ProcessingOpsOptions) {
+  constructor(private readonly o: OpsRecorderOptions) {
     this.collector = new ProcessingCollector(o.metrics);
     // A counter's first increment is visible to increase() only after a 0
     // sample: the series alerts read exist from the start, and again after a restart.
