@@ -10,6 +10,15 @@ export interface ProcessingTotals extends ProcessingCounters {
   p99Window: number;
 }
 
+/** How each event that ends a delivery counts in `processing_outcomes_total`. */
+const DELIVERY_OUTCOMES = {
+  'webhook.done': 'done',
+  'webhook.ackUnconfirmed': 'unconfirmed',
+  'webhook.retrying': 'retrying',
+  'webhook.failed': 'exhausted',
+  'webhook.deadLettered': 'terminated',
+} as const;
+
 /**
  * Turns processing and dependency events into metrics; the counters of
  * `GET /stats` are read back from those metrics. A delivery is in flight from its
@@ -25,6 +34,10 @@ export class ProcessingCollector {
 
   /** Counts a processing milestone. */
   onProcessing(e: ProcessingEvent): void {
+    if (e.type === 'webhook.duplicateSkipped') {
+      this.metrics.duplicateDeliveriesSkipped.inc({ source: e.source });
+      return;
+    }
     const key = `${e.source}\u0000${e.seq}`;
     if (e.type === 'webhook.processing') {
       this.running.set(key, e.at);
@@ -35,7 +48,7 @@ export class ProcessingCollector {
     const endsDelivery = this.running.delete(key);
     if (endsDelivery) {
       this.metrics.inFlight.dec({ source: e.source });
-      const outcome = e.type === 'webhook.done' ? 'done' : e.type === 'webhook.retrying' ? 'retrying' : e.type === 'webhook.failed' ? 'exhausted' : 'terminated';
+      const outcome = DELIVERY_OUTCOMES[e.type];
       this.metrics.processingOutcomes.inc({ source: e.source, outcome });
       this.metrics.processingDuration.observe({ source: e.source, outcome }, e.durationMs / 1000);
       this.recent.add(e.durationMs);

@@ -53,6 +53,8 @@ export class OpsMetrics {
   readonly processingDuration: Histogram<'source' | 'outcome'>;
   /** Deliveries by how they ended: done, retrying, exhausted, terminated. */
   readonly processingOutcomes: Counter<'source' | 'outcome'>;
+  /** Redeliveries of webhooks already done for their sequence, acked without running the pipeline. */
+  readonly duplicateDeliveriesSkipped: Counter<'source'>;
   /** Webhooks moved to `DEAD_LETTERS`, by reason. */
   readonly deadLettered: Counter<'source' | 'reason'>;
   /** Deliveries running now. */
@@ -136,7 +138,13 @@ export class OpsMetrics {
       buckets: SECONDS_SLOW,
       registers,
     });
-    this.processingOutcomes = new Counter({ name: name('processing_outcomes_total'), help: 'Deliveries by outcome: done, retrying, exhausted, terminated', labelNames: ['source', 'outcome'], registers });
+    this.processingOutcomes = new Counter({ name: name('processing_outcomes_total'), help: 'Deliveries by outcome: done (ack confirmed), unconfirmed (done, ack not confirmed), retrying, exhausted, terminated', labelNames: ['source', 'outcome'], registers });
+    this.duplicateDeliveriesSkipped = new Counter({
+      name: name('duplicate_deliveries_skipped_total'),
+      help: 'Redeliveries of webhooks already done for their stream sequence, acked without running the pipeline',
+      labelNames: ['source'],
+      registers,
+    });
     this.deadLettered = new Counter({ name: name('dead_lettered_total'), help: 'Webhooks moved to DEAD_LETTERS', labelNames: ['source', 'reason'], registers });
     this.inFlight = new Gauge({ name: name('processing_in_flight'), help: 'Deliveries running now', labelNames: ['source'], registers });
     this.pending = new Gauge({ name: name('consumer_pending'), help: 'Webhooks waiting in a source consumer (num_pending + num_ack_pending)', labelNames: ['source'], registers });

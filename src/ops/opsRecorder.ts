@@ -52,6 +52,8 @@ export class OpsRecorder {
     // sample: the series alerts read exist from the start, and again after a restart.
     for (const source of o.sources) {
       o.metrics.deliveries.inc({ source }, 0);
+      o.metrics.duplicateDeliveriesSkipped.inc({ source }, 0);
+      for (const outcome of ['done', 'unconfirmed'] as const) o.metrics.processingOutcomes.inc({ source, outcome }, 0);
       for (const reason of DEAD_LETTER_REASONS) o.metrics.deadLettered.inc({ source, reason }, 0);
     }
   }
@@ -79,6 +81,7 @@ export class OpsRecorder {
 
   private onProcessing(e: ProcessingEvent): void {
     this.collector.onProcessing(e);
+    if (e.type === 'webhook.duplicateSkipped' || e.type === 'webhook.ackUnconfirmed') return;
     if (e.type === 'webhook.processing' || (e.type === 'webhook.done' && !this.feed.active)) return;
     const outcome = e.type === 'webhook.done' ? 'done' : e.type === 'webhook.retrying' ? 'retrying' : e.type === 'webhook.failed' ? 'exhausted' : 'deadLettered';
     const event: LiveEvent = {

@@ -12,6 +12,7 @@ import type { ProcessingEvents } from './processingEvents.js';
 import { ProcessingError, ProcessingErrorCodes } from './processingError.js';
 import { decideRetry, summarizeFailure, type RetryPolicy } from './retryDecision.js';
 import type { KvWriter } from '../store/kvWriter.js';
+import { DeliveryStatus } from '../store/deliveryStatus.js';
 import { stepInputHash, type StepJournal } from '../store/stepJournal.js';
 import type { WebhookStatus } from '../store/webhookStatus.js';
 import { markFailed, recordOutcome, startProcessSpan } from '../tracing/messagingSpans.js';
@@ -70,10 +71,22 @@ export class WebhookMessageProcessor {
     const deliveries = msg.info.deliveryCount;
     const started = Date.now();
     const base = { id, source, seq: msg.seq, deliveries };
+    // A redelivery may be of a webhook that is done already (its ack was
+    // lost, or its ack_wait passed while it ran): then it is only acked.
+    let revision: number | undefined;
+    if (deliveries > 1) {
+      const stored = await this.o.kv.statusEntry(source, id).catch((err) => {
+        this.o.log.warn({ err, source, id }, 'status not read before a redelivery; processing it');
+        return undefined;
+      });
+      if (stored?.status.status === 'done' && stored.status.seq === msg.seq) return this.skipDone(msg, base, span);
+      revision = stored ? stored.revision : undefined;
+    }
+    const status = new DeliveryStatus(this.o.kv, revision, deliveries === 1);
     this.o.events.emit({ type: 'webhook.processing', source, id, seq: msg.seq, deliveries, at: started });
     // Quick handlers go straight from queued to done and arm one timer; a
     // slow one shows as processing. (Its consumer tells JetStream it is busy.)
-    const slow = setTimeout(() => void this.status({ ...base, status: 'processing' }), 250);
+    const slow = setTimeout(() => void this.status(status, { ...base, status: 'processing' }), 250);
     const steps = this.steps(msg, handler, id);
     try {
       const payload = this.payload(msg, source);
@@ -92,7 +105,7 @@ export class WebhookMessageProcessor {
       try {
         await Promise.all([
           ...results.map((r) => this.o.kv.put(source, kvKey(r.key), { ...(r.value as object), processedAt })),
-          this.o.kv.putStatus({
+          status.write({
             ...base,
             status: 'done',
             ...(results[0] ? { result: { bucket: source, key: kvKey(results[0].key) } } : {}),
@@ -103,12 +116,12 @@ export class WebhookMessageProcessor {
         throw new ProcessingError(ProcessingErrorCodes.PROCESSING_STORE_FAILED, `result not stored: ${(e as Error).message}`, { retriable: true, cause: e });
       }
       addSpanEvent('webhook.results.stored', () => ({ 'webhook_relay.results': results.length, 'webhook_relay.status': 'done' }));
-      msg.ack();
-      recordOutcome(span, 'ack');
-      this.o.events.emit({ type: 'webhook.done', source, id, seq: msg.seq, deliveries, durationMs: Date.now() - started, at: Date.now() });
+      const confirmed = await this.ackConfirmed(msg);
+      recordOutcome(span, confirmed ? 'ack' : 'ackUnconfirmed');
+      this.o.events.emit({ type: confirmed ? 'webhook.done' : 'webhook.ackUnconfirmed', source, id, seq: msg.seq, deliveries, durationMs: Date.now() - started, at: Date.now() });
     } catch (e) {
       if (signal.aborted) return recordOutcome(span, 'interrupted'); // handed back by stop()
-      await this.fail(msg, base, e, Date.now() - started, span, [...steps.finished]);
+      await this.fail(msg, base, status, e, Date.now() - started, span, [...steps.finished]);
     } finally {
       clearTimeout(slow);
     }
@@ -155,6 +168,23 @@ export class WebhookMessageProcessor {
     return { finished, step };
   }
 
+  /** Acks and waits for JetStream to confirm it: only then is the webhook counted done. */
+  private async ackConfirmed(msg: JsMsg): Promise<boolean> {
+    try {
+      return await msg.ackAck();
+    } catch (err) {
+      this.o.log.warn({ err, seq: msg.seq }, 'ack not confirmed; its status is done, so a redelivery is only acked');
+      return false;
+    }
+  }
+
+  /** A redelivery of a webhook done for this sequence: acked, counted, never handled again. */
+  private async skipDone(msg: JsMsg, base: Omit<WebhookStatus, 'status' | 'updatedAt'>, span: Span): Promise<void> {
+    await this.ackConfirmed(msg);
+    recordOutcome(span, 'ack', { duplicate: true });
+    this.o.events.emit({ type: 'webhook.duplicateSkipped', source: base.source, id: base.id, seq: base.seq, deliveries: base.deliveries, at: Date.now() });
+  }
+
   private payload(msg: JsMsg, source: string): unknown {
     try {
       const payload = parseJsonBody(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
@@ -169,7 +199,15 @@ export class WebhookMessageProcessor {
     }
   }
 
-  private async fail(msg: JsMsg, base: Omit<WebhookStatus, 'status' | 'updatedAt'>, error: unknown, durationMs: number, span: Span, stepsDone: string[]): Promise<void> {
+  private async fail(
+    msg: JsMsg,
+    base: Omit<WebhookStatus, 'status' | 'updatedAt'>,
+    status: DeliveryStatus,
+    error: unknown,
+    durationMs: number,
+    span: Span,
+    stepsDone: string[],
+  ): Promise<void> {
     const { source, id, deliveries } = base;
     const lastError = summarizeFailure(error);
     markFailed(span, error);
@@ -180,25 +218,28 @@ export class WebhookMessageProcessor {
       msg.nak(decision.delayMs);
       recordOutcome(span, 'nak', { code: lastError.code, retryDelayMs: decision.delayMs });
       this.o.events.emit({ type: 'webhook.retrying', ...common, delayMs: decision.delayMs });
-      await this.status({ ...base, status: 'retrying', lastError, retryAt: now.getTime() + decision.delayMs });
+      await this.status(status, { ...base, status: 'retrying', lastError, retryAt: now.getTime() + decision.delayMs });
       return;
     }
     if (decision.kind === 'exhausted') {
       // The server emits MAX_DELIVERIES once it would deliver again; the mover copies it then.
-      await this.status({ ...base, status: 'retrying', lastError });
+      await this.status(status, { ...base, status: 'retrying', lastError });
       msg.nak();
       // The server dead-letters it (MAX_DELIVERIES) instead of delivering it again.
       recordOutcome(span, 'nak', { code: lastError.code, deadLettered: true });
       this.o.events.emit({ type: 'webhook.failed', ...common });
       return;
     }
+    // Another delivery may have finished it meanwhile: then there is nothing to dead-letter.
+    const stored = await this.o.kv.statusEntry(source, id).catch(() => undefined);
+    if (stored?.status.status === 'done' && stored.status.seq === msg.seq) return this.skipDone(msg, base, span);
     try {
       const dl = await writeDeadLetter(
         this.o.js,
         { subject: msg.subject, seq: msg.seq, data: msg.data, headers: msg.headers },
         { reason: 'terminated', deliveries, lastError: `${lastError.code}: ${lastError.message}`, failedAt: now, stepsDone },
       );
-      await this.status({ ...base, status: 'dead', lastError, deadLetter: { stream: DEAD_LETTERS_STREAM, subject: dl.subject } });
+      await this.status(status, { ...base, status: 'dead', lastError, deadLetter: { stream: DEAD_LETTERS_STREAM, subject: dl.subject } });
       // No reason argument: nats-server 2.9 ignores a `+TERM <reason>` and redelivers.
       // The reason lives in the dead letter's headers and the status instead.
       msg.term();
@@ -212,10 +253,10 @@ export class WebhookMessageProcessor {
     }
   }
 
-  private async status(s: Omit<WebhookStatus, 'updatedAt'>): Promise<void> {
+  private async status(delivery: DeliveryStatus, s: Omit<WebhookStatus, 'updatedAt'>): Promise<void> {
     try {
-      await this.o.kv.putStatus({ ...s, updatedAt: new Date().toISOString() });
-      addSpanEvent('webhook.status.recorded', () => ({ 'webhook_relay.status': s.status }));
+      const written = await delivery.write({ ...s, updatedAt: new Date().toISOString() });
+      addSpanEvent(written ? 'webhook.status.recorded' : 'webhook.status.superseded', () => ({ 'webhook_relay.status': s.status }));
     } catch (e) {
       this.o.log.warn({ err: e, source: s.source, id: s.id }, 'status not recorded');
     }

@@ -1,7 +1,12 @@
 /** A webhook's processing milestones, for stats, metrics and the live view. */
 export type ProcessingEvent =
   | { type: 'webhook.processing'; source: string; id: string; seq: number; deliveries: number; at: number }
+  /** Stored, its status `done`, and JetStream confirmed the ack. */
   | { type: 'webhook.done'; source: string; id: string; seq: number; deliveries: number; durationMs: number; at: number }
+  /** Stored and `done`, but JetStream did not confirm the ack: a redelivery, if one comes, is skipped. */
+  | { type: 'webhook.ackUnconfirmed'; source: string; id: string; seq: number; deliveries: number; durationMs: number; at: number }
+  /** A redelivery of a webhook already `done` for its sequence: acked without running the pipeline. */
+  | { type: 'webhook.duplicateSkipped'; source: string; id: string; seq: number; deliveries: number; at: number }
   | { type: 'webhook.retrying'; source: string; id: string; seq: number; deliveries: number; code: string; durationMs: number; delayMs: number; at: number }
   | { type: 'webhook.failed'; source: string; id: string; seq: number; deliveries: number; code: string; durationMs: number; at: number }
   | {

@@ -45,7 +45,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   // The link's set-up has created every bucket; processing only binds to the status bucket.
   const statusKv = await new Kvm(nc).open(Buckets.status);
   const steps = kvStepJournal(await new Kvm(nc).open(Buckets.steps));
-  const kv = new KvWriter(nc);
+  const kv = new KvWriter(nc, 5000, statusKv);
   const events = new ProcessingEvents();
   const processor = new WebhookMessageProcessor({
     js: link.js!,

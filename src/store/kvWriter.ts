@@ -1,6 +1,7 @@
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
 import { AckError, PublishAckMux } from '../bus/ackMux.js';
-import { StatusSequencer } from './statusOrder.js';
+import { StatusSequencer, supersedes } from './statusOrder.js';
 import { statusKey, type WebhookStatus } from './webhookStatus.js';
 import { Buckets } from '../bus/names.js';
 
@@ -8,6 +9,14 @@ const enc = new TextEncoder();
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
 /** JetStream's `JSStreamWrongLastSequenceErrF`. */
 const WRONG_LAST_SEQUENCE = 10071;
+/** Compare-and-set attempts of one status write before it gives up (each lost race means another write landed). */
+const STATUS_WRITE_ATTEMPTS = 5;
+
+/** A webhook's stored status and the revision of its entry. */
+export interface StatusEntry {
+  status: WebhookStatus;
+  revision: number;
+}
 
 /**
  * Writes statuses and results as KV puts (`$KV.<bucket>.<key>`) through one
@@ -18,15 +27,56 @@ const WRONG_LAST_SEQUENCE = 10071;
  */
 export class KvWriter {
   private readonly mux: PublishAckMux;
-  private readonly statuses = new StatusSequencer<WebhookStatus>((key, s) => this.put(Buckets.status, key, s));
+  private readonly statuses = new StatusSequencer<WebhookStatus>(async (key, s) => {
+    await this.put(Buckets.status, key, s);
+  });
 
-  constructor(nc: NatsConnection, timeoutMs = 5000) {
+  /** @param statusKv `webhook-status`, where a conditional write reads what is stored */
+  constructor(
+    nc: NatsConnection,
+    timeoutMs = 5000,
+    private readonly statusKv?: KV,
+  ) {
     this.mux = new PublishAckMux(nc, timeoutMs);
   }
 
-  /** Puts `value` as JSON and resolves on the bucket's ack. */
-  async put(bucket: string, key: string, value: unknown, h?: MsgHdrs): Promise<void> {
-    await this.mux.publish(`$KV.${bucket}.${key}`, enc.encode(JSON.stringify(value)), h);
+  /**
+   * Puts `value` as JSON and resolves on the bucket's ack.
+   * @returns the entry's revision
+   */
+  async put(bucket: string, key: string, value: unknown, h?: MsgHdrs): Promise<number> {
+    return (await this.mux.publish(`$KV.${bucket}.${key}`, enc.encode(JSON.stringify(value)), h)).seq;
+  }
+
+  /** A webhook's stored status and its revision; undefined when none is stored. */
+  async statusEntry(source: string, id: string): Promise<StatusEntry | undefined> {
+    if (!this.statusKv) throw new Error('KvWriter was made without the webhook-status bucket');
+    const e = await this.statusKv.get(statusKey(source, id));
+    if (!e || e.operation !== 'PUT' || e.length === 0) return undefined;
+    return { status: e.json<WebhookStatus>(), revision: e.revision };
+  }
+
+  /**
+   * Records `s` only over a status it {@link supersedes}, as a
+   * compare-and-set on the entry's revision: with `revision` (0: no entry)
+   * it writes at once; without it, or when another write landed first, it
+   * reads what is stored, checks, and tries again.
+   * @returns the new revision, or undefined when what is stored is newer (nothing written)
+   * @throws AckError when the bucket does not acknowledge; Error after five lost races
+   */
+  async putStatusOver(s: WebhookStatus, revision?: number): Promise<number | undefined> {
+    let expected = revision;
+    for (let attempt = 0; attempt < STATUS_WRITE_ATTEMPTS; attempt++) {
+      if (expected === undefined) {
+        const stored = await this.statusEntry(s.source, s.id);
+        if (stored && !supersedes(s, stored.status)) return undefined;
+        expected = stored?.revision ?? 0;
+      }
+      const written = await this.putStatusAt(s, expected);
+      if (written !== false) return written;
+      expected = undefined;
+    }
+    throw new Error(`the status of ${s.source}/${s.id} changed under ${STATUS_WRITE_ATTEMPTS} writes in a row`);
   }
 
   /**
@@ -42,15 +92,14 @@ export class KvWriter {
    * Records a webhook's status only if its entry is still at `revision`
    * (0: no entry), for a writer in another process (a replay marking
    * `queued`) that must not overwrite what processing wrote meanwhile.
-   * @returns false when a newer status was there
+   * @returns the new revision, or false when another status was written since `revision`
    * @throws AckError when the bucket does not acknowledge the write
    */
-  async putStatusAt(s: WebhookStatus, revision: number): Promise<boolean> {
+  async putStatusAt(s: WebhookStatus, revision: number): Promise<number | false> {
     const h = headers();
     h.set(EXPECTED_LAST_SUBJECT_SEQ, String(revision));
     try {
-      await this.put(Buckets.status, statusKey(s.source, s.id), s, h);
-      return true;
+      return await this.put(Buckets.status, statusKey(s.source, s.id), s, h);
     } catch (e) {
       if (e instanceof AckError && e.failure.kind === 'api' && e.failure.errCode === WRONG_LAST_SEQUENCE) return false;
       throw e;

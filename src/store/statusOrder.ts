@@ -20,16 +20,19 @@ export function isFinal(state: WebhookState): boolean {
 
 /**
  * Whether `next` may replace `prev` as a webhook's status, so statuses never
- * go backwards (issue 11, item 6):
+ * go backwards:
  * - a later stream sequence (a replayed dead letter) always wins, an earlier one never;
- * - after `done` or `dead` only another final state follows (a redelivery of a
- *   done webhook records `done` again, never `processing`);
+ * - nothing follows `done` (a finished webhook stays finished, whatever a
+ *   late or second delivery of it reports), and only `done` follows `dead`
+ *   (a delivery that was still running when another one was dead-lettered
+ *   did finish it);
  * - otherwise a later delivery wins, and within one delivery the state must not
  *   rank lower (`queued` < `processing` < `retrying` < `done`/`dead`).
  */
 export function supersedes(next: StatusPosition, prev: StatusPosition): boolean {
   if (next.seq !== prev.seq) return next.seq > prev.seq;
-  if (isFinal(prev.status)) return isFinal(next.status);
+  if (prev.status === 'done') return false;
+  if (prev.status === 'dead') return next.status === 'done';
   if (next.deliveries !== prev.deliveries) return next.deliveries > prev.deliveries;
   return RANK[next.status] >= RANK[prev.status];
 }

@@ -71,19 +71,21 @@ export function endSendSpan(span: Span, ack: { seq: number; duplicate: boolean }
 }
 
 /** What became of a delivery, as the CONSUMER span's `webhook_relay.outcome`. */
-export type DeliveryOutcome = 'ack' | 'nak' | 'term' | 'interrupted';
+/** `ackUnconfirmed`: acked, but JetStream did not confirm it. */
+export type DeliveryOutcome = 'ack' | 'ackUnconfirmed' | 'nak' | 'term' | 'interrupted';
 
 /**
  * Records on the CONSUMER span how the delivery ended, as its
  * `webhook_relay.outcome` attribute and an event of the same name.
  */
-export function recordOutcome(span: Span, outcome: DeliveryOutcome, details: { code?: string; retryDelayMs?: number; deadLettered?: boolean } = {}): void {
+export function recordOutcome(span: Span, outcome: DeliveryOutcome, details: { code?: string; retryDelayMs?: number; deadLettered?: boolean; duplicate?: boolean } = {}): void {
   if (!span.isRecording()) return;
   const attributes = {
     [A.outcome]: outcome,
     ...(details.code === undefined ? {} : { [A.errorCode]: details.code }),
     ...(details.retryDelayMs === undefined ? {} : { [A.retryDelayMs]: details.retryDelayMs }),
     ...(details.deadLettered === undefined ? {} : { 'webhook_relay.dead_lettered': details.deadLettered }),
+    ...(details.duplicate === undefined ? {} : { 'webhook_relay.duplicate': details.duplicate }),
   };
   span.setAttributes(attributes);
   span.addEvent(`webhook.${outcome}`, attributes);

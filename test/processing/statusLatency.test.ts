@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Deps } from '../../src/dependencies/start.js';
 import { SourceValidator } from '../../src/ingest/validator.js';
 import { createLogger } from '../../src/log.js';
@@ -28,12 +28,13 @@ class SlowKvWriter extends KvWriter {
     super(nc);
   }
 
-  override async put(bucket: string, key: string, value: unknown): Promise<void> {
+  override async put(bucket: string, key: string, value: unknown, h?: MsgHdrs): Promise<number> {
     this.pending++;
     try {
       await new Promise((r) => setTimeout(r, this.latencyMs));
-      await super.put(bucket, key, value);
+      const revision = await super.put(bucket, key, value, h);
       if (bucket === 'webhook-status') this.landed.push((value as WebhookStatus).status);
+      return revision;
     } finally {
       this.pending--;
     }

@@ -18,8 +18,13 @@ describe('supersedes', () => {
     expect(supersedes(at('queued', 0), at('done'))).to.equal(false);
   });
 
-  it('records done again on a redelivery of a done webhook', () => {
-    expect(supersedes(at('done', 2), at('done', 1))).to.equal(true);
+  it('keeps done: nothing a later delivery of the same sequence reports replaces it', () => {
+    for (const next of ['processing', 'retrying', 'done', 'dead'] as const) expect(supersedes(at(next, 2), at('done', 1)), next).to.equal(false);
+  });
+
+  it('lets done follow dead (a delivery still running when another was dead-lettered finished it), and nothing else', () => {
+    expect(supersedes(at('done', 1), at('dead', 2))).to.equal(true);
+    for (const next of ['processing', 'retrying', 'dead'] as const) expect(supersedes(at(next, 3), at('dead', 2)), next).to.equal(false);
   });
 
   it('lets the next delivery show processing after retrying', () => {

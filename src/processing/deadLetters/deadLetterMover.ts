@@ -103,7 +103,7 @@ export class DeadLetterMover {
         { subject: original.subject, seq: a.stream_seq, data: original.data, headers: original.header },
         { reason, deliveries: a.deliveries, lastError, failedAt: new Date(), stepsDone },
       );
-      await this.o.kv.putStatus({
+      await this.o.kv.putStatusOver({
         id,
         source: sourceOfSubject(original.subject),
         status: 'dead',
