@@ -1,4 +1,4 @@
-import { ClosedConnectionError, DrainingConnectionError, InvalidArgumentError, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { ClosedConnectionError, DrainingConnectionError, InvalidArgumentError, PermissionViolationError, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { connectionInbox } from './clientOptions.js';
 
 /** JetStream's answer to a publish. */
@@ -21,13 +21,15 @@ export type AckFailure =
   | { kind: 'tooLarge'; maxPayload: number | undefined }
   /** The client refused to send it for another reason. */
   | { kind: 'failed'; message: string }
+  /** The server's permissions do not let this user publish to the subject. */
+  | { kind: 'denied'; subject: string }
   /** JetStream answered with an API error (`err_code` such as 10077, maximum messages exceeded). */
   | { kind: 'api'; code: number; errCode: number | undefined; description: string };
 
 /** Rejection value of {@link PublishAckMux.publish}. */
 export class AckError extends Error {
   constructor(readonly failure: AckFailure) {
-    super(failure.kind === 'api' ? failure.description : failure.kind === 'failed' ? failure.message : failure.kind);
+    super(failure.kind === 'api' ? failure.description : failure.kind === 'failed' ? failure.message : failure.kind === 'denied' ? `NATS denied publish to ${failure.subject}` : failure.kind);
     this.name = 'AckError';
   }
 }
@@ -41,6 +43,7 @@ interface Outgoing {
 }
 
 interface Pending {
+  subject: string;
   deadline: number;
   resolve: (ack: { seq: number; duplicate: boolean }) => void;
   reject: (e: AckError) => void;
@@ -78,6 +81,20 @@ export class PublishAckMux {
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref();
     void this.sub.closed.then(() => this.failAll({ kind: 'closed' }));
+    void this.watchDenials();
+  }
+
+  /** A publish the server's permissions refuse gets no ack: it fails at once, naming the subject, instead of at its timeout. */
+  private async watchDenials(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type !== 'error' || !(s.error instanceof PermissionViolationError) || s.error.operation !== 'publish') continue;
+      const subject = s.error.subject;
+      for (const [token, p] of this.pending) {
+        if (p.subject !== subject) continue;
+        this.pending.delete(token);
+        p.reject(new AckError({ kind: 'denied', subject }));
+      }
+    }
   }
 
   /** Number of publishes waiting for their ack. */
@@ -93,7 +110,7 @@ export class PublishAckMux {
     if (this.nc.isClosed() || this.sub.isClosed()) return Promise.reject(new AckError({ kind: 'closed' }));
     const token = (this.next++).toString(36);
     return new Promise((resolve, reject) => {
-      this.pending.set(token, { deadline: Date.now() + this.timeoutMs, resolve, reject });
+      this.pending.set(token, { subject, deadline: Date.now() + this.timeoutMs, resolve, reject });
       this.enqueue({ subject, data, reply: this.prefix + token, headers });
     });
   }

@@ -2,6 +2,7 @@ import { JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nat
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConfigError } from '../config/parse.js';
+import { isPermissionDenied, mayNotCreate } from './permissionDenied.js';
 import type { ReplicaCount } from '../config/cluster.js';
 
 // JetStream API error codes that mean "this cluster cannot keep that many copies".
@@ -54,9 +55,19 @@ export async function ensureBucket(nc: NatsConnection, name: string, options: Pa
   const stream = bucketStream(name);
   return withReplicas(replicas, `KV bucket ${name}`, async () => {
     const jsm = await jetstreamManager(nc, { checkAPI: false });
-    const kv = await new Kvm(nc).create(name, { ...options, replicas });
+    const kv = await new Kvm(nc).create(name, { ...options, replicas }).catch(async (e: unknown) => {
+      if (!isPermissionDenied(e)) throw e;
+      // A user that may not create or update buckets (the edge) binds to the worker's.
+      return new Kvm(nc).open(name).catch((openError: unknown) => {
+        throw mayNotCreate(`KV bucket ${name}`, openError instanceof Error && /not found/i.test(openError.message) ? e : openError);
+      });
+    });
     const info = await jsm.streams.info(stream);
-    if (info.config.num_replicas !== replicas) await jsm.streams.update(stream, { num_replicas: replicas });
+    if (info.config.num_replicas !== replicas) {
+      await jsm.streams.update(stream, { num_replicas: replicas }).catch((e: unknown) => {
+        if (!isPermissionDenied(e)) throw e;
+      });
+    }
     await assertReplicated(jsm, stream, replicas);
     return kv;
   });

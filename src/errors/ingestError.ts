@@ -24,6 +24,8 @@ export const StreamUnavailableReasons = {
   closed: 'closed',
   /** The NATS client refused to send the message for another reason. */
   clientError: 'clientError',
+  /** The server's permissions do not let this service's NATS user publish on `webhooks.<source>`. */
+  permissionDenied: 'permissionDenied',
 } as const;
 
 /** Union of {@link StreamUnavailableReasons}. */

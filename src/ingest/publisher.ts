@@ -193,5 +193,7 @@ function classify(e: unknown): Error {
       return refuse.streamUnavailable('the NATS connection is closed', Reasons.closed, e);
     case 'failed':
       return refuse.streamUnavailable(`the NATS client did not send it: ${f.message}`, Reasons.clientError, e);
+    case 'denied':
+      return refuse.streamUnavailable(`NATS denied this service's user publish to ${f.subject} (see its permissions)`, Reasons.permissionDenied, e);
   }
 }

@@ -26,9 +26,11 @@ export class TestNats {
    * @param options.maxPayload the server's `max_payload` instead of the project's (e.g. `'64KB'`)
    * @param options.config more configuration after the project's (accounts, users, `tls { … }`)
    * @param options.scheme the scheme of {@link url} (`tls` for a server that requires TLS)
+   * @param options.files files written beside the configuration first (name → content), for it to `include`
    */
-  static async start(options: { maxPayload?: string; config?: string; scheme?: 'nats' | 'tls' } = {}): Promise<TestNats> {
+  static async start(options: { maxPayload?: string; config?: string; scheme?: 'nats' | 'tls'; files?: Record<string, string> } = {}): Promise<TestNats> {
     const dir = await mkdtemp(join(tmpdir(), 'webhook-relay-nats-'));
+    for (const [name, content] of Object.entries(options.files ?? {})) await writeFile(join(dir, name), content);
     let configFile = projectConf;
     if (options.maxPayload !== undefined || options.config !== undefined) {
       configFile = join(dir, 'nats.conf');

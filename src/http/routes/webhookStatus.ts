@@ -8,6 +8,7 @@ import type { SourceDefinition } from '../../sources/source.js';
 import type { NatsLink } from '../../bus/connection.js';
 import { adminCheck } from '../adminAuth.js';
 import { Buckets } from '../../bus/names.js';
+import { isPermissionDenied } from '../../bus/permissionDenied.js';
 
 /**
  * What anyone may see of a status: where the webhook is and why it failed
@@ -58,8 +59,14 @@ export function mountWebhookStatusRoute(router: Router, link: NatsLink, sources:
     }
     let result: unknown = undefined;
     if (status.status === 'done' && status.result) {
-      const entry = await (await bucket(status.result.bucket)).get(status.result.key);
-      result = entry && entry.operation === 'PUT' ? entry.json() : undefined;
+      const { bucket: name, key } = status.result;
+      try {
+        const entry = await (await bucket(name)).get(key);
+        result = entry && entry.operation === 'PUT' ? entry.json() : undefined;
+      } catch (e) {
+        // The edge's NATS user may not read results (least privilege): the pointer stays, the value is left out.
+        if (!isPermissionDenied(e)) throw e;
+      }
     }
     ctx.body = { ...status, ...(result === undefined ? {} : { result: { ...status.result, value: result } }) };
   });
