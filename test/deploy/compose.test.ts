@@ -84,7 +84,7 @@ function imagesOf(service: ComposeService): string[] {
 
 /** The `{ ... }` block after `name {` in a nats-server configuration, braces matched. */
 function block(conf: string, name: string): string {
-  const start = conf.search(new RegExp(`^${name}\\s*\\{`, 'm'));
+  const start = conf.search(new RegExp(`^[ \\t]*${name}\\s*\\{`, 'm'));
   expect(start, `a '${name} {' block`).to.be.at.least(0);
   let depth = 0;
   for (let i = conf.indexOf('{', start); i < conf.length; i++) {
@@ -201,9 +201,32 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('authenticates every client and every route: the nodes take the users of accounts.conf, routes carry a password, relays log in as relay from a secret file, nats-box as the read-only operator', async () => {
+    for (const [name, service] of natsNodes(compose)) {
+      const conf = await readFile(hostFileOf(service, configPathOf(service)), 'utf8');
+      expect(conf, name).to.match(/^include "accounts\.conf"$/m);
+      expect(hostFileOf(service, '/etc/nats/accounts.conf'), name).to.equal(join(repo, 'deploy/nats/accounts.conf'));
+      const cluster = block(conf, 'cluster');
+      expect(block(cluster, 'authorization'), name).to.match(/password:\s*\$NATS_ROUTE_PASSWORD/);
+      for (const n of [1, 2, 3]) expect(service.environment?.[`NATS_ROUTE_${n}`], name).to.equal(`nats://route:\${NATS_ROUTE_PASSWORD}@nats-${n}:6222`);
+      for (const v of ['RELAY_PASSWORD', 'EDGE_PASSWORD', 'WORKER_PASSWORD', 'OPERATOR_PASSWORD', 'NATS_ROUTE_PASSWORD']) {
+        // Required: Compose refuses to start without it instead of running an open server.
+        expect(service.environment?.[v], `${name} ${v}`).to.match(new RegExp(`^\\$\\{${v}:\\?`));
+      }
+    }
+    for (const [name, service] of relays(compose)) {
+      expect(service.environment, name).to.include({ NATS_USER: 'relay', NATS_PASSWORD_FILE: '/run/secrets/nats_relay_password', NATS_INBOX_PREFIX: '_INBOX_relay' });
+      expect(service.environment, name).to.not.have.property('NATS_PASSWORD');
+      expect(secretNames(service), name).to.include('nats_relay_password');
+    }
+    expect(compose.secrets?.nats_relay_password).to.deep.equal({ environment: 'RELAY_PASSWORD' });
+    expect(compose.services['nats-box']?.environment).to.include({ NATS_USER: 'operator' });
+  });
+
   it('keeps the key file the secret reads out of git', async () => {
     for (const { file } of Object.values(compose.secrets ?? {})) {
-      const { stdout } = await run('git', ['check-ignore', file!], { cwd: repo });
+      if (file === undefined) continue;
+      const { stdout } = await run('git', ['check-ignore', file], { cwd: repo });
       expect(stdout.trim()).to.equal(file);
     }
   });
@@ -212,15 +235,24 @@ describe('docker-compose.yml', () => {
     const [, service] = natsNodes(compose)[0]!;
     const containerConf = configPathOf(service);
     const text = await readFile(hostFileOf(service, containerConf), 'utf8');
-    // Laid out as in the container. nats-server here is 2.9, which knows every
-    // option but sync_interval (2.10 on): that line alone is left out.
+    // Laid out as in the container, every file it mounts under /etc/nats. nats-server here is 2.9, which
+    // knows every option but sync_interval (2.10 on): that line alone is left out.
     const root = await mkdtemp(join(tmpdir(), 'webhook-relay-compose-'));
     try {
       const conf = join(root, containerConf);
       await mkdir(dirname(conf), { recursive: true });
       await writeFile(conf, text.replace(/^\s*sync_interval:.*$/m, ''));
+      for (const [host, target] of (service.volumes ?? []).map((v) => v.split(':'))) {
+        if (target!.startsWith('/etc/nats/') && target !== containerConf) await writeFile(join(root, target!), await readFile(join(repo, host!), 'utf8'));
+      }
       await mkdir(join(root, 'run/secrets'), { recursive: true });
-      const check = () => run('nats-server', ['-c', conf, '-t']).then(({ stderr }) => stderr, (e: { stderr: string }) => `failed: ${e.stderr}`);
+      // The environment Compose gives the node, its ${...} filled in as from an .env file.
+      const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{([A-Z_]+)[^}]*\}/g, (_m, name: string) => `test-${name.toLowerCase()}`)]));
+      const check = () =>
+        run('nats-server', ['-c', conf, '-t'], { env: { ...process.env, ...env } }).then(
+          ({ stderr }) => stderr,
+          (e: { stderr: string }) => `failed: ${e.stderr}`,
+        );
       expect(await check()).to.match(/error parsing include file/);
       await writeFile(join(root, 'run/secrets', secretNames(service)[0]!), `key: "${'ab'.repeat(32)}"\n`, { mode: 0o600 });
       expect(await check()).to.match(/configuration file .* is valid/);
