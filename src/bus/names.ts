@@ -1,7 +1,7 @@
 /**
  * The map of the bus: every stream, consumer, subject, header and KV bucket
  * the service uses, in one place. They are public interface: operators type
- * them into the nats CLI, permissions name them (deploy/nats/), and README
+ * them into the nats CLI, permissions name them (deploy/nats/), and docs/processing.md
  * documents each one.
  */
 

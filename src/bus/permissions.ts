@@ -180,7 +180,7 @@ export function accountsConf(o: PermissionsInput): string {
     '# src/bus/permissions.ts by `npx tsx scripts/natsAccounts.ts`: edit that, not this.',
     '# The passwords are the variables RELAY_PASSWORD, EDGE_PASSWORD, WORKER_PASSWORD and',
     '# OPERATOR_PASSWORD: set them in the server\'s environment, or define them above this',
-    '# text in the same file (an include is parsed on its own). See "Security" in README.md.',
+    '# text in the same file (an include is parsed on its own). See "Least privilege per role" in docs/security.md.',
     'accounts {',
     '  relay {',
     '    jetstream: enabled',

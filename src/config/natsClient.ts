@@ -6,7 +6,7 @@ import { Secret } from './secret.js';
 
 /**
  * How the service proves who it is to NATS: at most one method, chosen by
- * which variables are set (see README "Connecting to a secured NATS").
+ * which variables are set (see docs/security.md, "Connecting to a secured NATS").
  */
 export type NatsAuth =
   | { readonly method: 'none' }

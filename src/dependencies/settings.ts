@@ -27,7 +27,7 @@ export interface HttpDependencySettings extends DependencyLimits {
   url: string;
 }
 
-/** A dependency's defaults: the runtime's, with what differs for it (README explains each). */
+/** A dependency's defaults: the runtime's, with what differs for it (docs/configuration.md explains each). */
 export type LimitDefaults = Partial<DependencyLimits> & Pick<DependencyLimits, 'rate' | 'timeoutMs'>;
 
 /** The runtime's defaults under `overrides`: every field of {@link DependencyLimits}. */

@@ -101,7 +101,7 @@ export const ErrorCodes = {
   OPS_BAD_MESSAGE: 'OPS_BAD_MESSAGE',
   /**
    * The NATS server refused a publish or subscription for want of permission
-   * (logged with the subject; see README "Security" for each role's permissions).
+   * (logged with the subject; see docs/security.md, "Least privilege per role", for each role's permissions).
    */
   NATS_PERMISSION_DENIED: 'NATS_PERMISSION_DENIED',
   /** The service is shutting down and accepts no new webhooks. */

@@ -16,7 +16,7 @@ export interface PipelineSettings {
 export interface SourceDefinition<P = unknown> {
   /** Lower-case name used in the URL, the subject `webhooks.<name>` and the consumer name. */
   readonly name: string;
-  /** One line for README and status views. */
+  /** One line that describes the source (openapi.json, the status views). */
   readonly description: string;
   /** JSON Schema (draft 2020-12 subset that ajv supports) every body must match. */
   readonly schema: AnySchemaObject;

@@ -159,7 +159,7 @@ function opsPaths(): Record<string, Json> {
     '/stats': noStore('stats', 'Counters, backlogs, stream sizes and latencies of the whole cluster', jsonResponse('The current numbers, counters summed over every live process of every instance (`covers` says which).', ref('schemas', 'Stats'))),
     '/actors': noStore('actors', 'Every dependency actor: breaker, mailbox, limits, owner', jsonResponse('The actors, each as the instance running it reports it.', ref('schemas', 'Actors'))),
     '/metrics': noStore('metrics', 'Prometheus metrics (text format 0.0.4) of this instance', {
-      description: 'Every metric of the answering instance (README "Metrics"), its processes summed, each series labelled `instance_id`. Prometheus scrapes every instance.',
+      description: 'Every metric of the answering instance (docs/operating.md, "Metrics"), its processes summed, each series labelled `instance_id`. Prometheus scrapes every instance.',
       content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
     }),
     '/events': noStore('events', 'Server-Sent Events: a snapshot, then actor transitions and webhook outcomes', {

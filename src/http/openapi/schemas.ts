@@ -75,7 +75,7 @@ const deadLetterSummary = object({
 export const componentSchemas: Record<string, Json> = {
   ErrorCode: {
     description:
-      'A stable error code (README "Error codes"). Other 4xx errors raised by the HTTP stack (not by the service) carry `HTTP_<status>`.',
+      'A stable error code (docs/http-api.md). Other 4xx errors raised by the HTTP stack (not by the service) carry `HTTP_<status>`.',
     anyOf: [{ type: 'string', enum: ALL_ERROR_CODES }, { type: 'string', pattern: '^HTTP_4[0-9]{2}$' }],
   },
   ErrorBody: {
