@@ -45,7 +45,8 @@ interface Outgoing {
 interface Pending {
   subject: string;
   deadline: number;
-  resolve: (ack: { seq: number; duplicate: boolean }) => void;
+  /** Settles the waiting promise with the answer. */
+  answer: (msg: Msg) => void;
   reject: (e: AckError) => void;
 }
 
@@ -107,10 +108,32 @@ export class PublishAckMux {
    * @throws AckError on timeout, no responders, a closed connection, or an API error.
    */
   publish(subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<{ seq: number; duplicate: boolean }> {
+    return this.ask(subject, data, headers, (msg, resolve, reject) => {
+      const ack = readPubAck(msg);
+      if ('kind' in ack) reject(new AckError(ack));
+      else resolve(ack);
+    });
+  }
+
+  /**
+   * Sends `data` to `subject` with a reply subject of the shared
+   * subscription and resolves on the answer: an acknowledgement JetStream
+   * confirms (`+ACK` to a message's reply subject, what `JsMsg.ackAck()`
+   * does without a request, a timer and two pre-built errors per message).
+   * @throws AckError on timeout, no responders or a closed connection.
+   */
+  confirm(subject: string, data: Uint8Array): Promise<void> {
+    return this.ask(subject, data, undefined, (msg, resolve, reject) => {
+      if (msg.headers?.code === 503) reject(new AckError({ kind: 'noResponders' }));
+      else resolve();
+    });
+  }
+
+  private ask<T>(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, answer: (msg: Msg, resolve: (v: T) => void, reject: (e: AckError) => void) => void): Promise<T> {
     if (this.nc.isClosed() || this.sub.isClosed()) return Promise.reject(new AckError({ kind: 'closed' }));
     const token = (this.next++).toString(36);
     return new Promise((resolve, reject) => {
-      this.pending.set(token, { subject, deadline: Date.now() + this.timeoutMs, resolve, reject });
+      this.pending.set(token, { subject, deadline: Date.now() + this.timeoutMs, answer: (msg) => answer(msg, resolve, reject), reject });
       this.enqueue({ subject, data, reply: this.prefix + token, headers });
     });
   }
@@ -163,20 +186,7 @@ export class PublishAckMux {
     const p = this.pending.get(token);
     if (!p) return;
     this.pending.delete(token);
-    if (msg.headers?.code === 503) return p.reject(new AckError({ kind: 'noResponders' }));
-    let ack: PubAckJson;
-    try {
-      ack = msg.json<PubAckJson>();
-    } catch {
-      return p.reject(new AckError({ kind: 'api', code: 500, errCode: undefined, description: 'unreadable publish ack' }));
-    }
-    if (ack.error) {
-      return p.reject(new AckError({ kind: 'api', code: ack.error.code, errCode: ack.error.err_code, description: ack.error.description }));
-    }
-    if (typeof ack.seq !== 'number' || !ack.stream) {
-      return p.reject(new AckError({ kind: 'api', code: 500, errCode: undefined, description: 'publish ack without a sequence' }));
-    }
-    p.resolve({ seq: ack.seq, duplicate: ack.duplicate === true });
+    p.answer(msg);
   }
 
   private sweep(): void {
@@ -202,4 +212,18 @@ export class PublishAckMux {
     this.sub.unsubscribe();
     this.failAll({ kind: 'closed' });
   }
+}
+
+/** The stored message's sequence from JetStream's answer to a publish, or why there is none. */
+function readPubAck(msg: Msg): { seq: number; duplicate: boolean } | AckFailure {
+  if (msg.headers?.code === 503) return { kind: 'noResponders' };
+  let ack: PubAckJson;
+  try {
+    ack = msg.json<PubAckJson>();
+  } catch {
+    return { kind: 'api', code: 500, errCode: undefined, description: 'unreadable publish ack' };
+  }
+  if (ack.error) return { kind: 'api', code: ack.error.code, errCode: ack.error.err_code, description: ack.error.description };
+  if (typeof ack.seq !== 'number' || !ack.stream) return { kind: 'api', code: 500, errCode: undefined, description: 'publish ack without a sequence' };
+  return { seq: ack.seq, duplicate: ack.duplicate === true };
 }

@@ -17,12 +17,18 @@ import { stepInputHash, type StepJournal } from '../store/stepJournal.js';
 import type { WebhookStatus } from '../store/webhookStatus.js';
 import { markFailed, recordOutcome, startProcessSpan } from '../tracing/messagingSpans.js';
 import { addSpanEvent } from '../tracing/tracer.js';
+import type { PublishAckMux } from '../bus/ackMux.js';
 import { DEAD_LETTERS_STREAM, WebhookHeaders } from '../bus/names.js';
 
 /** What the processor needs. */
+/** The body of an acknowledgement, as `JsMsg.ack()` sends it. */
+const ACK = new TextEncoder().encode('+ACK');
+
 export interface MessageProcessorOptions {
   js: JetStreamClient;
   kv: KvWriter;
+  /** Where acks are sent and their confirmations awaited (one reply subscription for every ack). */
+  acks: PublishAckMux;
   validator: SourceValidator;
   retry: RetryPolicy;
   events: ProcessingEvents;
@@ -171,7 +177,11 @@ export class WebhookMessageProcessor {
   /** Acks and waits for JetStream to confirm it: only then is the webhook counted done. */
   private async ackConfirmed(msg: JsMsg): Promise<boolean> {
     try {
-      return await msg.ackAck();
+      // Its reply subject (`$JS.ACK.…`), which nats.js's message has but its interface does not name.
+      const reply = (msg as JsMsg & { reply?: string }).reply;
+      if (!reply) return false;
+      await this.o.acks.confirm(reply, ACK);
+      return true;
     } catch (err) {
       this.o.log.warn({ err, seq: msg.seq }, 'ack not confirmed; its status is done, so a redelivery is only acked');
       return false;

@@ -14,6 +14,7 @@ import { AckFloorReconciler } from './reconciler.js';
 import { SourceConsumer } from './sourceConsumer.js';
 import { KvWriter } from '../store/kvWriter.js';
 import { Buckets } from '../bus/names.js';
+import { PublishAckMux } from '../bus/ackMux.js';
 
 /** Everything the processor needs. */
 export interface ProcessorOptions {
@@ -46,10 +47,12 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   const statusKv = await new Kvm(nc).open(Buckets.status);
   const steps = kvStepJournal(await new Kvm(nc).open(Buckets.steps));
   const kv = new KvWriter(nc, 5000, statusKv);
+  const acks = new PublishAckMux(nc, 5000);
   const events = new ProcessingEvents();
   const processor = new WebhookMessageProcessor({
     js: link.js!,
     kv,
+    acks,
     validator: o.validator,
     retry: { backoffMs: config.processing.retryBackoffMs, maxDeliver: config.processing.maxDeliver },
     events,
@@ -90,6 +93,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
       await mover.stop();
       await reconciler.stop();
       kv.close();
+      acks.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { AckError, PublishAckMux, type AckFailure } from '../../src/bus/ackMux.js';
 import { TestNats } from '../helpers/natsServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -89,6 +89,27 @@ describe('PublishAckMux', () => {
       short.close();
       silent.unsubscribe();
     }
+  });
+
+  it("confirms an ack only once JetStream has recorded it: the consumer's pending count is 0 when confirm resolves", async () => {
+    await mux.publish(subject, data);
+    await jsm.consumers.add(`MUX${stream}`, { durable_name: 'c', ack_policy: AckPolicy.Explicit, ack_wait: 30_000_000_000 });
+    const msg = await (await jetstream(nc).consumers.get(`MUX${stream}`, 'c')).next({ expires: 5000 });
+    expect(msg, 'a delivery').to.not.equal(null);
+    expect((await jsm.consumers.info(`MUX${stream}`, 'c')).num_ack_pending).to.equal(1);
+    await mux.confirm((msg as unknown as { reply: string }).reply, enc.encode('+ACK'));
+    expect((await jsm.consumers.info(`MUX${stream}`, 'c')).num_ack_pending).to.equal(0);
+    expect(mux.inFlight).to.equal(0);
+  });
+
+  it('fails the confirmation of an ack for a consumer that is gone as noResponders, before its timeout', async () => {
+    await mux.publish(subject, data);
+    await jsm.consumers.add(`MUX${stream}`, { durable_name: 'gone', ack_policy: AckPolicy.Explicit });
+    const msg = await (await jetstream(nc).consumers.get(`MUX${stream}`, 'gone')).next({ expires: 5000 });
+    await jsm.consumers.delete(`MUX${stream}`, 'gone');
+    const started = Date.now();
+    expect(await failureOf(mux.confirm((msg as unknown as { reply: string }).reply, enc.encode('+ACK')))).to.deep.equal({ kind: 'noResponders' });
+    expect(Date.now() - started).to.be.below(5000);
   });
 
   it('hands the publishes of one turn to the client together, after the turn', async () => {

@@ -15,6 +15,7 @@ import { TestNats } from '../helpers/natsServer.js';
 import { ScriptedOrders } from '../helpers/pipelines.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { WEBHOOKS_STREAM, WebhookHeaders } from '../../src/bus/names.js';
+import { PublishAckMux } from '../../src/bus/ackMux.js';
 
 /** Every KV write reaches the server `latencyMs` late, in the order issued (a slow link). */
 class SlowKvWriter extends KvWriter {
@@ -68,12 +69,14 @@ describe('WebhookMessageProcessor with a slow status bucket', () => {
 
     // 400 ms per write: `done` is issued at once and lands at ~400 ms; the 250 ms timer fires in between.
     const kv = new SlowKvWriter(nc, 400);
+    const acks = new PublishAckMux(nc, 5000);
     const events = new ProcessingEvents();
     const acked: string[] = [];
     events.subscribe((e) => e.type === 'webhook.done' && acked.push(e.id));
     const processor = new WebhookMessageProcessor({
       js,
       kv,
+      acks,
       validator: new SourceValidator(sources.values()),
       retry: { backoffMs: [1000], maxDeliver: 5 },
       events,
@@ -86,5 +89,6 @@ describe('WebhookMessageProcessor with a slow status bucket', () => {
     expect(entry?.json<WebhookStatus>().status).to.equal('done');
     expect(kv.landed.at(-1)).to.equal('done');
     kv.close();
+    acks.close();
   });
 });
