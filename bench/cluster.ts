@@ -7,6 +7,10 @@
  * two instances share Audnex (a local stub); the owner is cut off from NATS
  * without releasing its lease, and the time until the new owner serves a
  * call is measured, with the webhooks that needed more than one delivery.
+ * Last, the two failovers of bench/failover.ts: an instance's death (its
+ * pulled webhooks redelivered after ACK_WAIT) and the `WEBHOOKS` leader's
+ * death as senders see it, each with today's setting and the one before.
+ * BENCH_ONLY=throughput, owner, instance or leader runs one part.
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -21,6 +25,7 @@ import { postWebhook, startTestService } from '../test/helpers/service.js';
 import { audnexStubEnv } from '../test/helpers/testEnv.js';
 import { waitFor } from '../test/helpers/waitFor.js';
 import { PROJECT_HAIL_MARY, startAudnexStub } from '../test/stubs/audnex.js';
+import { instanceDeath, leaderDeath } from './failover.js';
 import { spawnUntil, stopChild, waitAllReady, watchStoredOrders } from './harness.js';
 
 const total = Number(process.env.BENCH_WEBHOOKS ?? 20_000);
@@ -148,8 +153,9 @@ async function failover(): Promise<{ leaseMs: number; takeoverMs: number; firstC
 }
 
 const runs: Run[] = [];
-// BENCH_ONLY=failover skips the throughput runs.
-const scenarios = process.env.BENCH_ONLY === 'failover' ? [] : ([[1, 1], [1, 3], [2, 3], [3, 3]] as const);
+const benchOnly = process.env.BENCH_ONLY;
+const part = (name: string) => benchOnly === undefined || benchOnly === name;
+const scenarios = part('throughput') ? ([[1, 1], [1, 3], [2, 3], [3, 3]] as const) : [];
 for (const [instances, replicas] of scenarios) {
   const r = await scenario(instances, replicas);
   runs.push(r);
@@ -164,8 +170,30 @@ if (runs.length === 4) {
   if (runs.some((r) => r.stored !== r.acked)) process.exitCode = 1;
 }
 
-const f = await failover();
-console.log(
-  `\nowner failover (DEP_OWNER_LEASE_MS=${f.leaseMs}): old owner's last call ${f.lastOldCallMs} ms after the cut, new owner after ${f.takeoverMs} ms, its first call ${f.firstCallMs} ms after the cut; ${f.retried} of ${f.webhooks} webhooks needed more than one delivery`,
-);
+if (part('owner')) {
+  const f = await failover();
+  console.log(
+    `\nowner failover (DEP_OWNER_LEASE_MS=${f.leaseMs}): old owner's last call ${f.lastOldCallMs} ms after the cut, new owner after ${f.takeoverMs} ms, its first call ${f.firstCallMs} ms after the cut; ${f.retried} of ${f.webhooks} webhooks needed more than one delivery`,
+  );
+}
+if (part('instance')) {
+  console.log('\ninstance death: SIGKILL of a process holding pulled webhooks, until another has done them all');
+  // 5s is today's default ACK_WAIT; 30s was the consumers' ack_wait before it.
+  for (const ackWait of ['5s', '30s']) {
+    const r = await instanceDeath(ackWait);
+    console.log(`  ACK_WAIT=${r.ackWait.padEnd(4)} ${r.held} held webhooks all done ${(r.allDoneMs / 1000).toFixed(1)} s after the SIGKILL`);
+  }
+}
+if (part('leader')) {
+  console.log('\nleader death: SIGKILL of the WEBHOOKS leader under load, senders retrying every 250 ms with the same id');
+  // 8s is today's default INGEST_PUBLISH_DEADLINE; 0ms answers 503 at once, as the edge did before it retried.
+  for (const deadline of ['8s', '0ms']) {
+    const r = await leaderDeath(deadline);
+    const share = ((100 * r.refused) / Math.max(1, r.answers)).toFixed(1);
+    console.log(
+      `  INGEST_PUBLISH_DEADLINE=${r.deadline.padEnd(3)} ${r.refused} of ${r.answers} answers 503 (${share} %), longest wait for a 202 ${(r.longestMs / 1000).toFixed(1)} s; ${r.acked} acknowledged, ${r.notStoredOnce} not stored exactly once`,
+    );
+    if (r.notStoredOnce > 0) process.exitCode = 1;
+  }
+}
 process.exit();
