@@ -13,6 +13,7 @@ import { Kvm } from '@nats-io/kv';
 import { freePort } from '../src/nats/localServer.js';
 import type { RunningService } from '../src/service.js';
 import { exitOf, startMain } from '../test/helpers/mainProcess.js';
+import { storedWebhookIds } from '../test/helpers/jetStreamFixture.js';
 import { NatsCluster } from '../test/helpers/natsCluster.js';
 import { ORDER_BODY, postWebhook, startTestService } from '../test/helpers/service.js';
 import { waitFor } from '../test/helpers/waitFor.js';
@@ -133,13 +134,7 @@ export async function leaderDeath(deadline: string): Promise<LeaderDeath> {
     await Promise.all(senders);
     const { nc, jsm } = await cluster.connect();
     try {
-      const { state } = await jsm.streams.info('WEBHOOKS');
-      const stored = new Map<string, number>();
-      for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-        const m = await jsm.streams.getMessage('WEBHOOKS', { seq }).catch(() => undefined);
-        const id = m?.header.get('Webhook-Id');
-        if (id) stored.set(id, (stored.get(id) ?? 0) + 1);
-      }
+      const stored = await storedWebhookIds(jsm);
       const notStoredOnce = acked.filter((id) => stored.get(id) !== 1).length;
       return { deadline, acked: acked.length, answers, refused, longestMs, notStoredOnce };
     } finally {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { NatsCluster } from '../helpers/natsCluster.js';
 import { ORDER_BODY, postWebhook, startTestService } from '../helpers/service.js';
+import { storedWebhookIds } from '../helpers/jetStreamFixture.js';
 import { waitFor } from '../helpers/waitFor.js';
 import type { RunningService } from '../../src/service.js';
 
@@ -111,13 +112,7 @@ describe('the service on a three-node NATS cluster', function () {
       for (const { id } of acked) ids.set(id, (ids.get(id) ?? 0) + 1);
       expect([...ids.values()].every((c) => c === 1)).to.equal(true);
       // Acknowledged = stored, counted per delivery id: read every stored webhook once.
-      const { state } = await jsm.streams.info('WEBHOOKS');
-      const stored = new Map<string, number>();
-      for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-        const m = await jsm.streams.getMessage('WEBHOOKS', { seq }).catch(() => undefined);
-        const id = m?.header.get('Webhook-Id');
-        if (id) stored.set(id, (stored.get(id) ?? 0) + 1);
-      }
+      const stored = await storedWebhookIds(jsm);
       const missing = acked.filter(({ id }) => stored.get(id) !== 1).map(({ id, seq }) => `${id} (acked as seq ${seq}, stored ${stored.get(id) ?? 0}×)`);
       expect(missing, 'acknowledged but not stored exactly once').to.deep.equal([]);
     } finally {

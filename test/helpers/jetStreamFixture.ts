@@ -42,3 +42,15 @@ export function useJetStream(): JetStreamFixture {
     },
   };
 }
+
+/** How many times each delivery id (`Webhook-Id`) is stored in `WEBHOOKS`, read message by message. */
+export async function storedWebhookIds(jsm: JetStreamManager): Promise<Map<string, number>> {
+  const { state } = await jsm.streams.info('WEBHOOKS');
+  const stored = new Map<string, number>();
+  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage('WEBHOOKS', { seq }).catch(() => undefined);
+    const id = m?.header.get('Webhook-Id');
+    if (id) stored.set(id, (stored.get(id) ?? 0) + 1);
+  }
+  return stored;
+}
