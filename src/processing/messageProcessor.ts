@@ -20,10 +20,10 @@ import { addSpanEvent } from '../tracing/tracer.js';
 import type { PublishAckMux } from '../bus/ackMux.js';
 import { DEAD_LETTERS_STREAM, WebhookHeaders } from '../bus/names.js';
 
-/** What the processor needs. */
 /** The body of an acknowledgement, as `JsMsg.ack()` sends it. */
 const ACK = new TextEncoder().encode('+ACK');
 
+/** What the processor needs. */
 export interface MessageProcessorOptions {
   js: JetStreamClient;
   kv: KvWriter;
@@ -179,7 +179,7 @@ export class WebhookMessageProcessor {
     try {
       // Its reply subject (`$JS.ACK.…`), which nats.js's message has but its interface does not name.
       const reply = (msg as JsMsg & { reply?: string }).reply;
-      if (!reply) return false;
+      if (!reply) return await msg.ackAck();
       await this.o.acks.confirm(reply, ACK);
       return true;
     } catch (err) {
