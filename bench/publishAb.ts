@@ -3,8 +3,7 @@
  * paths pay for themselves over the nats.js library calls (issue 9, item 3).
  *
  * 1. Ingest: the same load of `webhooks.orders` publishes (the ingest
- *    publisher's headers, a unique `Nats-Msg-Id` each, plus the
- *    fire-and-forget `queued` marker) through `PublishAckMux` (A) and through
+ *    publisher's headers, a unique `Nats-Msg-Id` each) through `PublishAckMux` (A) and through
  *    `js.publish` on a connection opened with `noAsyncTraces: true` (B).
  * 2. Status writes: the same statuses through `KvWriter.putStatus` (A), and
  *    through `kv.put` (B) and `kv.create` (C) on the `noAsyncTraces` connection.
@@ -24,7 +23,7 @@ import { freePort, startLocalNats } from '../src/nats/localServer.js';
 import { PublishAckMux } from '../src/bus/ackMux.js';
 import { ensureWebhooksTopology, ensureBuckets } from '../src/bus/topology.js';
 import { KvWriter } from '../src/store/kvWriter.js';
-import { queuedMarker, statusKey, type WebhookStatus } from '../src/store/webhookStatus.js';
+import { statusKey, type WebhookStatus } from '../src/store/webhookStatus.js';
 import { Buckets, WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../src/bus/names.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -131,19 +130,15 @@ async function main(): Promise<void> {
     const writer = new KvWriter(plain);
     closers.push(() => mux.close(), () => writer.close());
     await compare(
-      'ingest publish (+ queued marker)',
+      'ingest publish',
       {
         mux: () => async () => {
           const id = `mux-${++serial}`;
-          const ack = await mux.publish(webhookSubject('orders'), body, ingestHeaders(id));
-          const m = queuedMarker({ id, source: 'orders', seq: ack.seq, updatedAt: new Date().toISOString() });
-          mux.send(m.subject, m.data, m.headers);
+          await mux.publish(webhookSubject('orders'), body, ingestHeaders(id));
         },
         'js.publish': () => async () => {
           const id = `lib-${++serial}`;
-          const ack = await js.publish(webhookSubject('orders'), body, { msgID: id, expect: { streamName: WEBHOOKS_STREAM }, headers: ingestHeaders(id) });
-          const m = queuedMarker({ id, source: 'orders', seq: ack.seq, updatedAt: new Date().toISOString() });
-          lean.publish(m.subject, m.data, { headers: m.headers });
+          await js.publish(webhookSubject('orders'), body, { msgID: id, expect: { streamName: WEBHOOKS_STREAM }, headers: ingestHeaders(id) });
         },
       },
       purge,

@@ -37,7 +37,6 @@ export class AckError extends Error {
 interface Outgoing {
   subject: string;
   data: Uint8Array;
-  /** Empty for a publish nobody waits on. */
   reply: string;
   headers: MsgHdrs | undefined;
 }
@@ -138,15 +137,6 @@ export class PublishAckMux {
     });
   }
 
-  /**
-   * Publishes without asking for an ack, in the same batched write: for
-   * best-effort records whose loss is harmless (a status marker).
-   */
-  send(subject: string, data: Uint8Array, headers?: MsgHdrs): void {
-    if (this.nc.isClosed()) return;
-    this.enqueue({ subject, data, reply: '', headers });
-  }
-
   private enqueue(m: Outgoing): void {
     this.outbox.push(m);
     if (!this.flushScheduled) {
@@ -162,9 +152,8 @@ export class PublishAckMux {
     this.outbox = [];
     for (const m of batch) {
       try {
-        this.nc.publish(m.subject, m.data, m.reply ? { reply: m.reply, headers: m.headers } : { headers: m.headers });
+        this.nc.publish(m.subject, m.data, { reply: m.reply, headers: m.headers });
       } catch (e) {
-        if (!m.reply) continue;
         const token = m.reply.slice(this.prefix.length);
         const p = this.pending.get(token);
         this.pending.delete(token);

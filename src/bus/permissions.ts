@@ -68,13 +68,14 @@ function topologyInfo(o: PermissionsInput): string[] {
   ];
 }
 
-/** The HTTP edge: publishes webhooks, records `queued`, reads statuses, serves the dead-letter admin routes and the operating view. Reads no result and no pipeline data. */
+/** The HTTP edge: publishes webhooks, reads statuses (and a waiting webhook by its sequence), marks replayed webhooks `queued`, serves the dead-letter admin routes and the operating view. Reads no result and no pipeline data. */
 function edge(o: PermissionsInput): RolePermissions {
   const status = bucketStream(Buckets.status);
   return {
     publish: [
       ...topologyInfo(o),
       ...o.sources.map(webhookSubject),
+      `${API}.STREAM.MSG.GET.${WEBHOOKS_STREAM}`,
       `$KV.${Buckets.status}.>`,
       ...readMessages(status),
       ...readMessages(DEAD_LETTERS_STREAM),

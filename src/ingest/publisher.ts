@@ -4,7 +4,6 @@ import { isServiceError } from '../errors/serviceError.js';
 import { refuse, StreamUnavailableReasons as Reasons } from '../errors/ingestError.js';
 import { AckError, PublishAckMux } from '../bus/ackMux.js';
 import type { NatsLink } from '../bus/connection.js';
-import { queuedMarker } from '../store/webhookStatus.js';
 import { endSendSpan, markFailed, startSendSpan } from '../tracing/messagingSpans.js';
 import { addSpanEvent } from '../tracing/tracer.js';
 import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../bus/names.js';
@@ -52,7 +51,9 @@ const RETRIABLE_API_ERRORS: ReadonlySet<number | undefined> = new Set([10008, 10
 /**
  * Publishes accepted webhooks to `webhooks.<source>` and resolves only on
  * JetStream's ack. The delivery id is the `Nats-Msg-Id`, so a resend inside
- * the stream's duplicate window is acknowledged as a duplicate.
+ * the stream's duplicate window is acknowledged as a duplicate. It records
+ * no status: until processing writes one, the stored message is the status
+ * (`queued`, read by `findStoredWebhook`).
  */
 export class WebhookPublisher {
   private readonly ackTimeoutMs: number;
@@ -97,7 +98,6 @@ export class WebhookPublisher {
       }
     }
     endSendSpan(span, stored);
-    if (!stored.duplicate) this.markQueued(w, stored.seq);
     return stored;
   }
 
@@ -127,15 +127,6 @@ export class WebhookPublisher {
   /** Waits `ms` before the next attempt. */
   private pause(ms: number): Promise<void> {
     return new Promise((r) => setTimeout(r, ms));
-  }
-
-  /**
-   * Records the `queued` status without waiting: only if the webhook has no
-   * status yet (the processor's own records win), and harmless if lost.
-   */
-  private markQueued(w: AcceptedWebhook, seq: number): void {
-    const m = queuedMarker({ id: w.id, source: w.source, seq, updatedAt: w.receivedAt.toISOString() });
-    this.mux!.send(m.subject, m.data, m.headers);
   }
 
   /** Fails waiting publishes and releases the reply subscription. */

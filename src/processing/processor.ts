@@ -11,6 +11,7 @@ import { ProcessingEvents } from './processingEvents.js';
 import type { SourceHandler } from './handler.js';
 import { WebhookMessageProcessor } from './messageProcessor.js';
 import { AckFloorReconciler } from './reconciler.js';
+import { QueuedSweep } from './queuedSweep.js';
 import { SourceConsumer } from './sourceConsumer.js';
 import { KvWriter } from '../store/kvWriter.js';
 import { Buckets } from '../bus/names.js';
@@ -27,7 +28,7 @@ export interface ProcessorOptions {
   log: Log;
 }
 
-/** The running consumers, the dead-letter mover and the WEBHOOKS reconciler. */
+/** The running consumers, the dead-letter mover, the WEBHOOKS reconciler and the queued sweep. */
 export interface Processor {
   readonly events: ProcessingEvents;
   readonly consumers: readonly SourceConsumer[];
@@ -36,8 +37,8 @@ export interface Processor {
 }
 
 /**
- * Starts one consumer per source that has a handler, the dead-letter mover
- * and the WEBHOOKS reconciler, once the NATS link is ready.
+ * Starts one consumer per source that has a handler, the dead-letter mover,
+ * the WEBHOOKS reconciler and the queued sweep, once the NATS link is ready.
  */
 export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
   const { config, link, log } = o;
@@ -80,9 +81,11 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
     intervalMs: config.processing.reconcileIntervalMs,
     log,
   });
+  const sweep = new QueuedSweep({ jsm: link.jsm!, statusKv, sources: consumers.map((c) => c.source), log });
   for (const c of consumers) c.start();
   mover.start();
   reconciler.start();
+  sweep.start();
   log.info({ sources: consumers.map((c) => c.source) }, 'processing started');
 
   return {
@@ -92,6 +95,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<Processor> {
       await Promise.all(consumers.map((c) => c.stop(config.processing.shutdownTimeoutMs)));
       await mover.stop();
       await reconciler.stop();
+      await sweep.stop();
       kv.close();
       acks.close();
     },

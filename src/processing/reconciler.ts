@@ -1,6 +1,7 @@
 import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { Log } from '../log.js';
+import { Rounds } from './rounds.js';
 import { unlessMissing } from '../bus/missing.js';
 import { isFinal } from '../store/statusOrder.js';
 import { readStatus } from '../store/webhookStatus.js';
@@ -50,28 +51,15 @@ export interface ReconcileResult {
  * for the mover, which copies it before removing it.
  */
 export class AckFloorReconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<unknown> | undefined;
-  private running = false;
+  private readonly rounds: Rounds<ReconcileResult[]>;
 
-  constructor(private readonly o: ReconcilerOptions) {}
+  constructor(private readonly o: ReconcilerOptions) {
+    this.rounds = new Rounds(() => this.reconcile(), () => o.intervalMs, o.intervalMs, o.log, 'WEBHOOKS reconciliation failed; trying again next round');
+  }
 
   /** Runs a round now and then every interval. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
-      this.round = this.reconcile()
-        .catch((err) => this.o.log.warn({ err }, 'WEBHOOKS reconciliation failed; trying again next round'))
-        .finally(() => {
-          if (this.running) this.schedule(this.o.intervalMs);
-        });
-    }, delayMs);
-    this.timer.unref();
+    this.rounds.start();
   }
 
   /**
@@ -120,9 +108,7 @@ export class AckFloorReconciler {
   }
 
   /** Stops the rounds, waiting for the one under way. */
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.round;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 }

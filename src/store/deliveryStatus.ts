@@ -11,7 +11,7 @@ import type { WebhookStatus } from './webhookStatus.js';
  * One write goes without knowing the revision: `done` of a first delivery
  * that wrote nothing before (a quick success, the common case), so it costs
  * no read. Nothing it could overwrite is newer: before a first delivery ends
- * only the edge's `queued`, a second delivery (whose own writes check) or
+ * the sweep's `queued`, a second delivery (whose own writes check) or
  * that second delivery's `dead` can be stored, and `done` may follow each.
  */
 export class DeliveryStatus {

@@ -1,13 +1,11 @@
-import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { unlessMissing } from '../bus/missing.js';
-import { Buckets } from '../bus/names.js';
+import { Buckets, WebhookHeaders } from '../bus/names.js';
 import { kvKey } from './kvKey.js';
 import type { WebhookState } from './statusOrder.js';
 
 export type { WebhookState } from './statusOrder.js';
-
 
 /** A failure as stored in a webhook's status and a dead letter's `Dlq-Last-Error`. */
 export interface FailureSummary {
@@ -40,17 +38,20 @@ export function statusKey(source: string, id: string): string {
   return `${source}.${kvKey(id)}`;
 }
 
-const enc = new TextEncoder();
-
 /**
- * The `queued` status of a just-stored webhook as a KV put that only
- * succeeds while the key has no value (the processor's own records win).
+ * The `queued` status of a webhook still waiting in `WEBHOOKS`, read off its
+ * stored message: the edge records no status at ingest, so until processing
+ * writes one this is what the message itself says.
  */
-export function queuedMarker(s: Pick<WebhookStatus, 'id' | 'source' | 'seq' | 'updatedAt'>): { subject: string; data: Uint8Array; headers: MsgHdrs } {
-  const h = headers();
-  h.set('Nats-Expected-Last-Subject-Sequence', '0');
-  const status: WebhookStatus = { ...s, status: 'queued', deliveries: 0 };
-  return { subject: `$KV.${Buckets.status}.${statusKey(s.source, s.id)}`, data: enc.encode(JSON.stringify(status)), headers: h };
+export function queuedStatus(source: string, m: StoredMsg): WebhookStatus {
+  return {
+    id: m.header.get(WebhookHeaders.Id) || `seq-${m.seq}`,
+    source,
+    status: 'queued',
+    seq: m.seq,
+    deliveries: 0,
+    updatedAt: m.header.get(WebhookHeaders.ReceivedAt) || m.time.toISOString(),
+  };
 }
 
 /** Reads a webhook's status; undefined when none is recorded. */

@@ -1,13 +1,13 @@
 import { request } from 'node:http';
 import { expect } from 'chai';
 import { nanos } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import { Webhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { TestNats } from '../helpers/natsServer.js';
 import { inspector, ORDER_BODY, postWebhook, startTestService } from '../helpers/service.js';
-import { waitFor } from '../helpers/waitFor.js';
 import type { RunningService } from '../../src/service.js';
 
 const SECRET = `whsec_${Buffer.from('orders-test-signing-key-32-bytes').toString('base64')}`;
@@ -61,13 +61,36 @@ describe('POST /webhooks/:source', () => {
     expect(Date.parse(stored!.header.get('Webhook-Received-At'))).to.be.closeTo(Date.now(), 60_000);
   });
 
-  it('reports a stored webhook as queued until it is processed', async () => {
+  it('answers a status from the moment of the 202: queued, read off the stored webhook, with nothing written to webhook-status', async () => {
+    const statusesBefore = (await jsm.streams.info('KV_webhook-status')).state.last_seq;
     const res = await postWebhook(service.url, 'orders', ORDER_BODY, { 'webhook-id': 'queued-1' });
-    const status = await waitFor('queued status', async () => {
-      const r = await fetch(`${service.url}/webhooks/orders/queued-1`);
-      return r.status === 200 ? ((await r.json()) as any) : undefined;
-    });
-    expect(status).to.include({ id: 'queued-1', source: 'orders', status: 'queued', seq: res.json.seq, deliveries: 0 });
+    const r = await fetch(`${service.url}/webhooks/orders/queued-1`);
+    expect(r.status).to.equal(200);
+    const stored = await jsm.streams.getMessage('WEBHOOKS', { seq: res.json.seq });
+    expect(await r.json()).to.deep.equal({ id: 'queued-1', source: 'orders', status: 'queued', seq: res.json.seq, deliveries: 0, updatedAt: stored!.header.get('Webhook-Received-At') });
+    expect((await jsm.streams.info('KV_webhook-status')).state.last_seq).to.equal(statusesBefore);
+  });
+
+  it('stores nothing when it reads a status, and answers 404 for an id never stored or stored under another source', async () => {
+    const res = await postWebhook(service.url, 'audiobooks', { asin: 'B08G9PRS1K' }, { 'webhook-id': 'books-only' });
+    expect(res.status).to.equal(202);
+    const { last_seq: before, messages } = (await jsm.streams.info('WEBHOOKS')).state;
+    for (const [source, id, status] of [['audiobooks', 'books-only', 200], ['orders', 'books-only', 404], ['orders', 'never-sent', 404], ['audiobooks', 'never-sent', 404]] as const) {
+      const r = await fetch(`${service.url}/webhooks/${source}/${id}`);
+      expect(r.status, `${source}/${id}`).to.equal(status);
+      if (status === 404) expect(((await r.json()) as any).error.code).to.equal('WEBHOOK_NOT_FOUND');
+    }
+    expect((await jsm.streams.info('WEBHOOKS')).state).to.include({ last_seq: before, messages });
+  });
+
+  it('answers what processing recorded over the stored webhook, and 404 once the webhook is gone with no status', async () => {
+    const a = await postWebhook(service.url, 'orders', ORDER_BODY, { 'webhook-id': 'recorded-1' });
+    const kv = await new Kvm(nc).open('webhook-status');
+    await kv.put('orders.recorded-1', JSON.stringify({ id: 'recorded-1', source: 'orders', status: 'processing', seq: a.json.seq, deliveries: 1, updatedAt: new Date().toISOString() }));
+    expect(await (await fetch(`${service.url}/webhooks/orders/recorded-1`)).json()).to.include({ status: 'processing', deliveries: 1 });
+    const b = await postWebhook(service.url, 'orders', ORDER_BODY, { 'webhook-id': 'gone-1' });
+    await jsm.streams.deleteMessage('WEBHOOKS', b.json.seq);
+    expect((await fetch(`${service.url}/webhooks/orders/gone-1`)).status).to.equal(404);
   });
 
   it('stores the raw body byte for byte', async () => {

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { accountsConf, rolePermissions, type NatsRole } from '../../src/bus/permissions.js';
 import { DEPENDENCY_NAMES } from '../../src/dependencies/mod.js';
+import { unlessMissing } from '../../src/bus/missing.js';
+import { findStoredWebhook } from '../../src/ingest/storedWebhook.js';
 import type { RunningService } from '../../src/service.js';
 import { sources } from '../../src/sources/registry.js';
 import { freePort } from '../../src/nats/localServer.js';
@@ -93,8 +95,11 @@ describe('NATS permissions per role (deploy/nats/accounts.conf)', function () {
       expect((error as Error)?.message).to.match(/Authorization Violation/);
     });
 
-    it('the edge may publish webhooks, but not pull from a consumer, call a dependency or read a result bucket', async () => {
+    it('the edge may publish webhooks and look one up by its delivery id, but not pull from a consumer, call a dependency or read a result bucket', async () => {
       const nc = await roleClient('edge');
+      // The status route's lookup: the duplicate-index probe, then STREAM.MSG.GET by sequence (here of nothing).
+      expect(await findStoredWebhook(jetstream(nc), await jetstreamManager(nc), 'orders', 'never-sent')).to.equal(undefined);
+      expect(await unlessMissing((await jetstreamManager(nc)).streams.getMessage('WEBHOOKS', { seq: 1_000_000 }))).to.equal(null);
       await denied('pull from orders', () => nc.request('$JS.API.CONSUMER.MSG.NEXT.WEBHOOKS.orders', JSON.stringify({ batch: 1 }), { timeout: 2000 }));
       await denied('call audnex', () => nc.request('webhook-relay.dep.audnex.call', '{}', { timeout: 2000 }));
       await denied('read the orders bucket', async () => (await new Kvm(nc).open('orders')).get('TEST-1'));

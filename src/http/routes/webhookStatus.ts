@@ -3,7 +3,8 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { ErrorCodes } from '../../errors/codes.js';
 import { ServiceError } from '../../errors/serviceError.js';
 import { refuse } from '../../errors/ingestError.js';
-import { readStatus, type WebhookStatus } from '../../store/webhookStatus.js';
+import { queuedStatus, readStatus, type WebhookStatus } from '../../store/webhookStatus.js';
+import { findStoredWebhook } from '../../ingest/storedWebhook.js';
 import type { SourceDefinition } from '../../sources/source.js';
 import type { NatsLink } from '../../bus/connection.js';
 import { adminCheck } from '../adminAuth.js';
@@ -40,6 +41,18 @@ export function mountWebhookStatusRoute(router: Router, link: NatsLink, sources:
     return b;
   };
 
+  /**
+   * What processing recorded; before it records anything, `queued` from the
+   * stored message. Read again when the message is gone: processed between
+   * the two reads.
+   */
+  const statusOf = async (kv: KV, source: string, id: string): Promise<WebhookStatus | undefined> => {
+    const recorded = await readStatus(kv, source, id);
+    if (recorded) return recorded;
+    const stored = await findStoredWebhook(link.js!, link.jsm!, source, id);
+    return stored ? queuedStatus(source, stored) : readStatus(kv, source, id);
+  };
+
   router.get('/webhooks/:source/:id', async (ctx) => {
     const { source, id } = ctx.params as { source: string; id: string };
     // Checked first: a wrong token is refused whatever the webhook.
@@ -49,7 +62,7 @@ export function mountWebhookStatusRoute(router: Router, link: NatsLink, sources:
     if (admin) ctx.set('Cache-Control', 'no-store');
     if (!sources.has(source)) throw refuse.unknownSource(source, [...sources.keys()]);
     if (!link.ready) throw refuse.streamUnavailable(link.status().reason);
-    const status = await readStatus(await bucket(Buckets.status), source, id);
+    const status = await statusOf(await bucket(Buckets.status), source, id);
     if (!status) {
       throw new ServiceError(ErrorCodes.WEBHOOK_NOT_FOUND, `no webhook '${id}' is known for source '${source}'`, { status: 404 });
     }
