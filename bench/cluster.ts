@@ -61,7 +61,7 @@ async function scenario(instances: number, replicas: number): Promise<Run> {
         INGEST_WORKERS: '1',
         INSTANCE_ID: `bench-${i + 1}`,
       };
-      children.push((await spawnUntil('node', ['--import', 'tsx', join(root, 'src/main.ts')], env, null)).child);
+      children.push((await spawnUntil('node', ['--max-semi-space-size=64', '--import', 'tsx', join(root, 'src/main.ts')], env, null)).child);
     }
     for (const p of ports) await waitAllReady(p);
     const nc = await connect({ servers: cluster.urls });

@@ -29,7 +29,7 @@ const port = await freePort();
 // One client IP sends everything: the per-IP limit is off, as for any load test.
 const env: Record<string, string> = { NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', INGEST_RATE_PER_IP: '0' };
 for (const k of ['INGEST_WORKERS', 'ORDERS_CONCURRENCY', 'INGEST_RATE_PER_IP']) if (process.env[k]) env[k] = process.env[k]!;
-const svc = await spawnUntil('node', ['--import', 'tsx', join(root, 'src/main.ts')], env, null);
+const svc = await spawnUntil('node', ['--max-semi-space-size=64', '--import', 'tsx', join(root, 'src/main.ts')], env, null);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 

@@ -45,7 +45,7 @@ try {
   const port = await freePort();
   const svc = await spawnUntil(
     'node',
-    ['--import', 'tsx', join(root, 'src/main.ts')],
+    ['--max-semi-space-size=64', '--import', 'tsx', join(root, 'src/main.ts')],
     { NATS_URL: nats.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', INGEST_RATE_PER_IP: '0', SERVICE_ROLE: 'edge', ...pickEnv() },
     /msg/,
   );

@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PATH:/usr/sbin"
 npx tsc -p tsconfig.build.json
-exec node --enable-source-maps dist/src/main.js
+# A young generation of 64 MiB semi-spaces: fewer scavenges per webhook (docs/benchmarks.md).
+exec node --enable-source-maps --max-semi-space-size=64 dist/src/main.js

@@ -172,6 +172,18 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('starts node with the same flags as npm start and npm run serve', async () => {
+    const argv = (line: string) => line.match(/node (--\S+(?: --\S+)*) dist\/src\/main\.js/)?.[1];
+    const start = argv(await readFile(join(repo, 'scripts/start.sh'), 'utf8'));
+    const serve = argv(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')).scripts.serve);
+    expect(start).to.include('--max-semi-space-size=');
+    expect(serve).to.equal(start);
+    for (const [name, service] of relays(compose)) {
+      const cmd = service.build!.dockerfile_inline!.match(/^\s*CMD (\[.*\])$/m)?.[1];
+      expect(JSON.parse(cmd!), name).to.deep.equal(['node', ...start!.split(' '), 'dist/src/main.js']);
+    }
+  });
+
   it('pins every image to a full version', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       for (const image of imagesOf(service)) {
