@@ -142,6 +142,35 @@ describe('status page (GET /) in Chromium', function () {
     expect(await foot.textContent()).to.match(/^requests free [\d.]+ \/ 10$/);
   });
 
+  it('keeps the token form shown when a list that was on its way arrives after the token was forgotten', async () => {
+    await page.fill('#token-input', ADMIN);
+    await page.click('#token-form button[type="submit"]');
+    await page.locator('#dl-panel').waitFor();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let asked!: () => void;
+    const seen = new Promise<void>((r) => (asked = r));
+    await page.route('**/dead-letters?*', async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    try {
+      const answered = page.waitForResponse((r) => r.url().includes('/dead-letters?'));
+      await page.click('#dl-refresh');
+      await seen;
+      await page.click('#token-forget');
+      release();
+      await (await answered).finished();
+      // Two turns of the page's event loop: the list's answer has been handled.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+      expect(await page.locator('#token-form').isVisible()).to.equal(true);
+      expect(await page.locator('#dl-panel').isVisible()).to.equal(false);
+    } finally {
+      await page.unroute('**/dead-letters?*');
+    }
+  });
+
   it('says in the header that a dead letter waits, and labels the percentage', async () => {
     const id = `dl-phone-${'0123456789'.repeat(12)}`;
     orders.alwaysFail.add(id);

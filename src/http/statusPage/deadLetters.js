@@ -105,11 +105,14 @@ function refreshDeadLetters() {
     return Promise.resolve();
   }
   loading ??= (async () => {
+    const asked = token;
     try {
       // Newest first: start near the end of the stream, or at the start when that finds too few.
       const recentFrom = streamState ? Math.max(0, streamState.lastSeq - 50) : 0;
       let page = await admin('GET', `/dead-letters?limit=50${recentFrom > 0 ? `&after=${recentFrom}` : ''}`);
       if (recentFrom > 0 && page.items.length < Math.min(10, streamState.messages)) page = await admin('GET', '/dead-letters?limit=50');
+      // The token was forgotten (or replaced) while the list was on its way: its answer must not hide the form again.
+      if (token !== asked) return;
       $('token-form').hidden = true;
       $('dl-panel').hidden = false;
       const items = page.items.slice().reverse();
