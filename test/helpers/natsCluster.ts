@@ -40,6 +40,17 @@ export class NatsCluster {
    * @throws Error when a node does not start or no meta leader is elected in time.
    */
   static async start({ size = 3, timeoutMs = 30_000 } = {}): Promise<NatsCluster> {
+    // A free port can be taken before a node binds it (a client's ephemeral port is drawn from the same range): start again on new ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await NatsCluster.startOnce(size, timeoutMs);
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(size: number, timeoutMs: number): Promise<NatsCluster> {
     const root = await mkdtemp(join(tmpdir(), 'webhook-relay-cluster-'));
     const nodes: ClusterNode[] = [];
     for (let i = 1; i <= size; i++) {

@@ -163,7 +163,7 @@ describe('status page (GET /) in Chromium', function () {
       release();
       await (await answered).finished();
       // Two turns of the page's event loop: the list's answer has been handled.
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))');
       expect(await page.locator('#token-form').isVisible()).to.equal(true);
       expect(await page.locator('#dl-panel').isVisible()).to.equal(false);
     } finally {
