@@ -40,7 +40,7 @@ export class NatsCluster {
    * @throws Error when a node does not start or no meta leader is elected in time.
    */
   static async start({ size = 3, timeoutMs = 30_000 } = {}): Promise<NatsCluster> {
-    // A free port can be taken before a node binds it (a client's ephemeral port is drawn from the same range): start again on new ports.
+    // A free port can still be taken before a node binds it (by a client's ephemeral port): start again on new ports.
     for (let attempt = 1; ; attempt++) {
       try {
         return await NatsCluster.startOnce(size, timeoutMs);
@@ -53,13 +53,26 @@ export class NatsCluster {
   private static async startOnce(size: number, timeoutMs: number): Promise<NatsCluster> {
     const root = await mkdtemp(join(tmpdir(), 'webhook-relay-cluster-'));
     const nodes: ClusterNode[] = [];
+    // freePort can hand out a port it just handed out (it is free again once probed): each node gets its own.
+    const taken = new Set<number>();
+    const distinctPort = async (): Promise<number> => {
+      for (;;) {
+        const p = await freePort();
+        if (taken.has(p)) continue;
+        taken.add(p);
+        return p;
+      }
+    };
     for (let i = 1; i <= size; i++) {
-      const port = await freePort();
-      nodes.push({ name: `n${i}`, port, clusterPort: await freePort(), storeDir: join(root, `n${i}`), url: `nats://127.0.0.1:${port}` });
+      const port = await distinctPort();
+      nodes.push({ name: `n${i}`, port, clusterPort: await distinctPort(), storeDir: join(root, `n${i}`), url: `nats://127.0.0.1:${port}` });
     }
     const cluster = new NatsCluster(nodes, root);
     try {
-      await Promise.all(nodes.map((n) => cluster.restart(n.name, { wait: false })));
+      // Every start settles before a failure is thrown, so dispose() stops the nodes that did start.
+      const started = await Promise.allSettled(nodes.map((n) => cluster.restart(n.name, { wait: false })));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       await cluster.waitForJetStream(timeoutMs);
     } catch (e) {
       await cluster.dispose();
