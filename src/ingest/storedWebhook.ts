@@ -1,10 +1,8 @@
 import { Empty } from '@nats-io/transport-node';
-import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { unlessMissing } from '../bus/missing.js';
 import { WEBHOOKS_STREAM, WebhookHeaders, webhookSubject } from '../bus/names.js';
 
-/** JetStream's `JSStreamWrongLastSequenceErrF`: the probe's expectation failed, so the id is unknown. */
-const WRONG_LAST_SEQUENCE = 10071;
 /** A last sequence no stream reaches: a publish expecting it is never stored. */
 const NEVER = Number.MAX_SAFE_INTEGER;
 
@@ -28,7 +26,7 @@ export async function findStoredWebhook(js: JetStreamClient, jsm: JetStreamManag
     if (!ack.duplicate) return undefined;
     seq = ack.seq;
   } catch (e) {
-    if (e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE) return undefined;
+    if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamWrongLastSequence) return undefined;
     throw e;
   }
   const m = await unlessMissing(jsm.streams.getMessage(WEBHOOKS_STREAM, { seq }));

@@ -1,9 +1,10 @@
-import { JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { millis } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import type { Log } from '../log.js';
 import { Rounds } from './rounds.js';
 import { unlessMissing } from '../bus/missing.js';
-import { queuedStatus, readStatus, statusKey } from '../store/webhookStatus.js';
+import { queuedStatus, statusKey } from '../store/webhookStatus.js';
 import { WEBHOOKS_STREAM, webhookSubject } from '../bus/names.js';
 
 /** What the sweep needs. */
@@ -43,8 +44,6 @@ export function sweepIntervalMs(duplicateWindowMs: number): number {
 }
 
 const enc = new TextEncoder();
-/** JetStream's `JSStreamWrongLastSequenceErrF`: the key has a value already. */
-const WRONG_LAST_SEQUENCE = 10071;
 
 /**
  * Records `queued` for webhooks that still wait in `WEBHOOKS` when the
@@ -79,7 +78,7 @@ export class QueuedSweep {
    */
   async sweep(): Promise<SweepRound> {
     const info = await this.o.jsm.streams.info(WEBHOOKS_STREAM);
-    const duplicateWindowMs = Math.max(1, Math.floor((info.config.duplicate_window ?? 0) / 1e6));
+    const duplicateWindowMs = Math.max(1, millis(info.config.duplicate_window ?? 0));
     const cutoff = (this.o.now ?? Date.now)() - duplicateWindowMs + 2 * sweepIntervalMs(duplicateWindowMs);
     const results: SweepResult[] = [];
     for (const source of this.o.sources) results.push(await this.sweepSource(source, cutoff));
@@ -87,7 +86,7 @@ export class QueuedSweep {
   }
 
   private async sweepSource(source: string, cutoff: number): Promise<SweepResult> {
-    const { jsm, statusKv } = this.o;
+    const { jsm } = this.o;
     const result: SweepResult = { source, looked: 0, recorded: 0 };
     const floor = (await unlessMissing(jsm.consumers.info(WEBHOOKS_STREAM, source)))?.ack_floor.stream_seq ?? 0;
     let seq = Math.max(this.cursors.get(source) ?? 1, floor + 1);
@@ -97,7 +96,7 @@ export class QueuedSweep {
       const m = await unlessMissing(jsm.streams.getMessage(WEBHOOKS_STREAM, next));
       if (!m || m.time.getTime() > cutoff) break;
       const queued = queuedStatus(source, m);
-      if (!(await readStatus(statusKv, source, queued.id)) && (await this.create(statusKey(source, queued.id), enc.encode(JSON.stringify(queued))))) result.recorded++;
+      if (await this.create(statusKey(source, queued.id), enc.encode(JSON.stringify(queued)))) result.recorded++;
       seq = m.seq + 1;
       this.cursors.set(source, seq);
     }
@@ -105,13 +104,13 @@ export class QueuedSweep {
     return result;
   }
 
-  /** Creates the entry; false when processing recorded a status first. */
+  /** Creates the entry; false when it has a status already (processing recorded one first). */
   private async create(key: string, value: Uint8Array): Promise<boolean> {
     try {
       await this.o.statusKv.create(key, value);
       return true;
     } catch (e) {
-      if (e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE) return false;
+      if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamWrongLastSequence) return false;
       throw e;
     }
   }

@@ -1,5 +1,6 @@
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
+import { JetStreamApiCodes } from '@nats-io/jetstream';
 import { AckError, PublishAckMux } from '../bus/ackMux.js';
 import { StatusSequencer, supersedes } from './statusOrder.js';
 import { statusKey, type WebhookStatus } from './webhookStatus.js';
@@ -7,8 +8,6 @@ import { Buckets } from '../bus/names.js';
 
 const enc = new TextEncoder();
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
-/** JetStream's `JSStreamWrongLastSequenceErrF`. */
-const WRONG_LAST_SEQUENCE = 10071;
 /** Compare-and-set attempts of one status write before it gives up (each lost race means another write landed). */
 const STATUS_WRITE_ATTEMPTS = 5;
 
@@ -101,7 +100,7 @@ export class KvWriter {
     try {
       return await this.put(Buckets.status, statusKey(s.source, s.id), s, h);
     } catch (e) {
-      if (e instanceof AckError && e.failure.kind === 'api' && e.failure.errCode === WRONG_LAST_SEQUENCE) return false;
+      if (e instanceof AckError && e.failure.kind === 'api' && e.failure.errCode === JetStreamApiCodes.StreamWrongLastSequence) return false;
       throw e;
     }
   }
